@@ -1,0 +1,24 @@
+//! greenchannel's schema: one sea-orm entity module per table, and the
+//! [`migration::Migrator`] that creates them.
+//!
+//! Enums are stored as strings and ids as UUIDs so the same migrations run on
+//! SQLite (the embedded default) and PostgreSQL (production).
+
+pub mod migration;
+
+pub mod api_key;
+pub mod application;
+pub mod application_party;
+pub mod audit_event;
+pub mod channel;
+pub mod code_sequence;
+pub mod enterprise;
+pub mod idempotency_key;
+pub mod licence_version;
+pub mod name_record;
+pub mod session;
+pub mod signature;
+pub mod used_assertion;
+
+pub use migration::Migrator;
+pub use sea_orm_migration::MigratorTrait;

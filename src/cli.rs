@@ -1,0 +1,231 @@
+//! The `greenchannel` command line: every subcommand works on the same
+//! configuration as the server (defaults, `--config` file, environment).
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    api,
+    config::Settings,
+    domain::principal::Actor,
+    services::{self, auth::ChannelKey},
+    startup::Application,
+    state::{AppState, Clock},
+    store::Db,
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(name = "greenchannel", version, about = "Electronic business registration and licence display")]
+pub struct Cli {
+    /// TOML settings file (also GREENCHANNEL_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (creates and migrates the database first).
+    Serve {
+        /// Register the `dev` channel (demos and tests only).
+        #[arg(long)]
+        dev: bool,
+        /// Address to listen on (also GREENCHANNEL_BIND).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// API keys for reviewers, departments, platforms and admins.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Mobile channels allowed to vouch for applicants.
+    Channels {
+        #[command(subcommand)]
+        command: ChannelsCommand,
+    },
+    /// Print an assertion signed for the `dev` channel (demos and tests):
+    /// what a mobile entry point would send after real-name verification.
+    DevAssertion {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        id_number: String,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Seconds until it expires (at most 600).
+        #[arg(long, default_value_t = 300)]
+        ttl: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once, alone on the last line.
+    Create(KeyArgs),
+    /// Revoke a key by id.
+    Revoke { id: uuid::Uuid },
+    /// List keys (never the keys themselves).
+    List,
+}
+
+#[derive(Args)]
+pub struct KeyArgs {
+    /// reviewer, department, platform or admin.
+    #[arg(long)]
+    pub role: String,
+    /// Reviewers: 6-digit county code of the registration authority.
+    #[arg(long)]
+    pub authority: Option<String>,
+    #[arg(long)]
+    pub department: Option<String>,
+    #[arg(long)]
+    pub platform: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ChannelsCommand {
+    /// Register a channel with an HS256 secret or an Ed25519 public key.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, conflicts_with = "ed25519_public_key", required_unless_present = "ed25519_public_key")]
+        hs256_secret: Option<String>,
+        /// PEM, or base64url of the 32 raw bytes.
+        #[arg(long)]
+        ed25519_public_key: Option<String>,
+    },
+    List,
+}
+
+/// A state for commands that touch the database without serving.
+async fn offline_state(settings: Settings) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings).await?;
+    db.migrate().await?;
+    let bind = settings.bind;
+    AppState::new(db, settings, Clock::default(), bind)
+}
+
+fn operator() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor { role: "admin", id: format!("cli:{user}"), channel: None }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(settings.log_format);
+    match cli.command {
+        Command::Serve { dev, bind } => {
+            settings.dev |= dev;
+            if let Some(b) = bind {
+                settings.bind = b;
+            }
+            if settings.dev {
+                tracing::warn!(
+                    "dev mode: channel `dev` accepts assertions signed with the dev secret; never use in production"
+                );
+            }
+            Application::build(settings).await?.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&settings).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", api::spec_json());
+            Ok(())
+        }
+        Command::Keys { command } => {
+            let state = offline_state(settings).await?;
+            match command {
+                KeysCommand::Create(k) => {
+                    let created = services::auth::create_api_key(
+                        &state,
+                        &operator(),
+                        services::auth::NewApiKey {
+                            role: k.role,
+                            authority: k.authority,
+                            department: k.department,
+                            platform: k.platform,
+                            name: k.name,
+                            expires_at: None,
+                        },
+                    )
+                    .await
+                    .map_err(describe)?;
+                    eprintln!("created {} key {} (store it now: it is not shown again)", created.role, created.id);
+                    println!("{}", created.key);
+                }
+                KeysCommand::Revoke { id } => {
+                    services::auth::revoke_api_key(&state, &operator(), id).await.map_err(describe)?;
+                    println!("revoked {id}");
+                }
+                KeysCommand::List => {
+                    for k in crate::store::api_keys::list(state.db.conn()).await? {
+                        let scope = k.authority.or(k.department_code).or(k.platform_id).unwrap_or_default();
+                        let revoked = if k.revoked_at.is_some() { "revoked" } else { "live" };
+                        println!("{}\t{}\t{}\t{}\t{}…\t{}", k.id, k.role, scope, k.name, k.key_prefix, revoked);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::DevAssertion { name, id_number, phone, ttl } => {
+            use secrecy::ExposeSecret;
+            let now = chrono::Utc::now().timestamp();
+            let claims = serde_json::json!({
+                "iss": "dev", "sub": format!("dev-{id_number}"), "name": name, "id_number": id_number,
+                "phone": phone, "iat": now, "exp": now + ttl, "jti": uuid::Uuid::new_v4().to_string(),
+            });
+            let key = jsonwebtoken::EncodingKey::from_secret(settings.dev_channel_secret.expose_secret().as_bytes());
+            println!("{}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)?);
+            Ok(())
+        }
+        Command::Channels { command } => {
+            let state = offline_state(settings).await?;
+            match command {
+                ChannelsCommand::Add { id, name, hs256_secret, ed25519_public_key } => {
+                    let key = match (hs256_secret, ed25519_public_key) {
+                        (Some(s), _) => ChannelKey::Hs256(s),
+                        (None, Some(k)) => {
+                            ChannelKey::parse_ed25519(&k).map_err(|e| anyhow::anyhow!("ed25519 key: {e}"))?
+                        }
+                        (None, None) => anyhow::bail!("give --hs256-secret or --ed25519-public-key"),
+                    };
+                    services::auth::register_channel(&state, &operator(), &id, &name, &key).await.map_err(describe)?;
+                    println!("channel {id} registered");
+                }
+                ChannelsCommand::List => {
+                    for c in crate::store::channels::list(state.db.conn()).await? {
+                        println!("{}\t{}\t{}", c.id, c.algorithm, c.name);
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Service errors as a readable line for the terminal.
+fn describe(e: crate::error::Error) -> anyhow::Error {
+    let fields: Vec<String> = e
+        .errors
+        .iter()
+        .map(|f| format!("{}: {}", f.field, crate::i18n::field_message(f, crate::i18n::Lang::En)))
+        .collect();
+    let detail = e.detail.map(|(_, en)| en).unwrap_or_default();
+    anyhow::anyhow!("{} {} {}", e.code.title(crate::i18n::Lang::En), detail, fields.join("; "))
+        .context("command failed")
+}

@@ -1,0 +1,37 @@
+//! Writing audit events from services, with the clock and actor in hand.
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::{domain::principal::Actor, store};
+
+pub struct Subject<'a> {
+    pub kind: &'a str,
+    pub id: &'a str,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    subject: Subject<'_>,
+    before_version: Option<i32>,
+    after_version: Option<i32>,
+    detail: serde_json::Value,
+) -> Result<(), DbErr> {
+    store::audit::record(
+        db,
+        store::audit::Event {
+            at,
+            actor,
+            action,
+            subject_type: subject.kind,
+            subject_id: subject.id,
+            before_version,
+            after_version,
+            detail,
+        },
+    )
+    .await
+}

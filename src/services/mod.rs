@@ -1,0 +1,13 @@
+//! Use cases. Each public function that changes state opens one write
+//! transaction and commits the change together with its audit event (and,
+//! where others must hear of it, its outbox message), or nothing at all.
+
+pub mod audit;
+pub mod auth;
+pub mod credentials;
+pub mod enterprises;
+pub mod idempotency;
+pub mod issuance;
+pub mod names;
+pub mod registration;
+pub mod review;

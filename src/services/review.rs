@@ -1,0 +1,233 @@
+//! The registration authority's side: the review queue, one-step decisions
+//! (approve, reject, return for correction), and automatic approval.
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    audit::{self, Subject},
+    issuance, names,
+    registration::ApplicationRecord,
+};
+use crate::{
+    domain::{
+        FieldError,
+        application::{Event, Status},
+        auto_approval::{self, Facts, Policy},
+        entity_type::EntityType,
+        form::Kind,
+        principal::{Actor, Principal},
+    },
+    error::{Code, Error, Result},
+    state::AppState,
+    store,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Return,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FieldComment {
+    pub field: String,
+    pub comment: String,
+}
+
+pub struct QueueQuery {
+    pub status: Status,
+    pub overdue: Option<bool>,
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u64,
+}
+
+pub async fn queue(
+    state: &AppState,
+    principal: &Principal,
+    q: QueueQuery,
+) -> Result<(Vec<ApplicationRecord>, Option<(DateTime<Utc>, Uuid)>)> {
+    let authority = principal.reviewer_authority().ok_or_else(|| Error::new(Code::Forbidden))?;
+    if q.status == Status::Draft {
+        return Ok((vec![], None));
+    }
+    let now = state.now();
+    let rows = store::applications::queue(
+        state.db.conn(),
+        store::applications::QueueFilter {
+            authority: authority.as_str(),
+            status: q.status.as_str(),
+            overdue_at: (q.overdue == Some(true)).then_some(now),
+            after: q.after,
+            limit: q.limit + 1,
+        },
+    )
+    .await?;
+    let more = rows.len() as u64 > q.limit;
+    let mut out = Vec::new();
+    for row in rows.into_iter().take(q.limit as usize) {
+        // overdue=false: only those still within their time limit.
+        if q.overdue == Some(false) && row.due_at.is_some_and(|d| d < now) {
+            continue;
+        }
+        if let Some(rec) = ApplicationRecord::load(state.db.conn(), row.id).await? {
+            out.push(rec);
+        }
+    }
+    let next = if more { out.last().and_then(|r| r.row.submitted_at.map(|s| (s, r.row.id))) } else { None };
+    Ok((out, next))
+}
+
+/// A reviewer decides a submitted application of their authority.
+#[tracing::instrument(skip_all, fields(application = %id, ?decision))]
+pub async fn decide(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    decision: Decision,
+    reason: Option<String>,
+    comments: Vec<FieldComment>,
+) -> Result<ApplicationRecord> {
+    let authority = principal.reviewer_authority().ok_or_else(|| Error::new(Code::Forbidden))?;
+    let reviewer = principal.staff().expect("reviewers are staff");
+    let now = state.now();
+    let tx = state.db.write().await?;
+    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    if rec.row.authority != authority.as_str() || rec.row.submitted_at.is_none() {
+        return Err(Error::not_found());
+    }
+    let event = match decision {
+        Decision::Approve => Event::Approve,
+        Decision::Reject => Event::Reject,
+        Decision::Return => Event::Return,
+    };
+    let next = rec.status().apply(event).map_err(|t| {
+        Error::new(Code::InvalidState).detail(
+            format!("申请当前状态为“{}”，无需决定", t.from),
+            format!("The application is {}; it cannot be decided", t.from),
+        )
+    })?;
+    let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    match decision {
+        Decision::Reject if reason.is_none() => {
+            return Err(Error::field(Code::ValidationFailed, FieldError::new("reason", "required")));
+        }
+        Decision::Return if reason.is_none() && comments.is_empty() => {
+            return Err(Error::field(Code::ValidationFailed, FieldError::new("field_comments", "required")));
+        }
+        _ => {}
+    }
+    let actor = principal.actor();
+    apply_decision(&*tx, &rec, next, &actor, Some(reviewer.key_id), reason, &comments, now).await?;
+    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_decision(
+    db: &impl ConnectionTrait,
+    rec: &ApplicationRecord,
+    next: Status,
+    actor: &Actor,
+    reviewer_key: Option<Uuid>,
+    reason: Option<String>,
+    comments: &[FieldComment],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id = rec.row.id;
+    let mut changes = entities::application::ActiveModel {
+        status: Set(next.as_str().into()),
+        updated_at: Set(now),
+        decision_reason: Set(reason.clone()),
+        field_comments: Set((!comments.is_empty()).then(|| serde_json::to_string(comments).unwrap_or_default())),
+        ..Default::default()
+    };
+    let mut issued = None;
+    match next {
+        Status::Approved => {
+            let i = match rec.form.kind {
+                Kind::Establish => issuance::establish(db, rec, actor, now).await?,
+                Kind::Change | Kind::Deregister => {
+                    return Err(Error::new(Code::InvalidState)
+                        .detail("暂不支持该业务类型的核准", "Approving this kind is not supported yet"));
+                }
+            };
+            changes.uscc = Set(Some(i.uscc.clone()));
+            changes.enterprise_id = Set(Some(i.enterprise_id));
+            changes.decided_at = Set(Some(now));
+            changes.decided_by = Set(Some(if actor.role == "system" { "auto" } else { "reviewer" }.into()));
+            changes.reviewer_key_id = Set(reviewer_key);
+            issued = Some(i);
+        }
+        Status::Rejected => {
+            store::names::release_reservation(db, id).await?;
+            changes.decided_at = Set(Some(now));
+            changes.decided_by = Set(Some("reviewer".into()));
+            changes.reviewer_key_id = Set(reviewer_key);
+        }
+        // Returned: the name stays reserved while the applicant corrects.
+        _ => {
+            changes.reviewer_key_id = Set(reviewer_key);
+        }
+    }
+    if !store::applications::update_if(db, id, rec.row.version, &rec.row.status, changes).await? {
+        return Err(Error::new(Code::PreconditionFailed));
+    }
+    let action = match next {
+        Status::Approved => "application.approved",
+        Status::Rejected => "application.rejected",
+        _ => "application.returned",
+    };
+    audit::record(
+        db,
+        now,
+        actor,
+        action,
+        Subject { kind: "application", id: &id.to_string() },
+        Some(rec.row.version),
+        Some(rec.row.version),
+        json!({ "reason": reason, "field_comments": comments, "uscc": issued.as_ref().map(|i| i.uscc.clone()) }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The configured automatic-approval policy.
+pub fn policy(state: &AppState) -> Policy {
+    Policy {
+        enabled: state.settings.auto_approval,
+        entity_types: state.settings.auto_approval_entity_types.iter().filter_map(|s| EntityType::parse(s)).collect(),
+    }
+}
+
+/// Evaluates the automatic rules on a just-submitted application, records
+/// them, and approves when all pass. Returns whether it approved.
+pub async fn auto_approve(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    rec: &ApplicationRecord,
+    name: Option<&names::Outcome>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let facts = Facts {
+        name_clean: name.is_none_or(|o| o.available() && o.conflicts.is_empty()),
+        restricted_parties: 0,
+        address_concentration: false,
+    };
+    let outcome = auto_approval::evaluate(&policy(state), &rec.form, &facts);
+    let recorded = entities::application::ActiveModel {
+        auto_review: Set(Some(serde_json::to_string(&outcome).unwrap_or_default())),
+        ..Default::default()
+    };
+    store::applications::update_if(db, rec.row.id, rec.row.version, &rec.row.status, recorded).await?;
+    if !outcome.approved {
+        return Ok(false);
+    }
+    let rec = ApplicationRecord::load(db, rec.row.id).await?.ok_or_else(Error::not_found)?;
+    apply_decision(db, &rec, Status::Approved, &Actor::system(), None, None, &[], now).await?;
+    Ok(true)
+}

@@ -1,0 +1,90 @@
+//! Building and running the server: a value (`Application`) that owns its
+//! bound listener, so tests bind `127.0.0.1:0` and read the port back.
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+};
+
+use crate::{
+    api,
+    config::Settings,
+    domain::divisions,
+    state::{AppState, Clock},
+    store::Db,
+};
+
+pub struct Application {
+    acceptor: TcpAcceptor,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Connects, migrates, binds. Nothing is served until [`run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::default()).await
+    }
+
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        divisions::warm();
+        api::metrics::install();
+        let db = Db::connect(&settings).await?;
+        db.migrate().await?;
+        let acceptor = TcpListener::bind(settings.bind.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let addr =
+            acceptor.local_addr().into_iter().find_map(|a| a.as_socket_addr().copied()).context("bound address")?;
+        let state = AppState::new(db, settings, clock, addr)?;
+        Ok(Self { acceptor, state, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish
+    /// (up to the configured grace period).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
+        tracing::info!(addr = %self.addr, public_base_url = %self.state.public_base_url, dev = self.state.settings.dev, "greenchannel serving");
+        let db = self.state.db.clone();
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(api::app(self.state), stop, Some(grace))
+            .await?;
+        db.close().await;
+        tracing::info!("greenchannel stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,63 @@
+//! What every request handler and background task shares: the database,
+//! settings, the working-day calendar and the clock.
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::{config::Settings, domain::working_days::Calendar, store::Db};
+
+/// Wall-clock time, with an offset tests can move forward to reach deadlines
+/// without waiting for them. Production never sets the offset.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed));
+        // Microseconds: what PostgreSQL stores, so values read back compare equal.
+        now - Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1000))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_seconds.fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub settings: Settings,
+    pub calendar: Calendar,
+    pub clock: Clock,
+    /// Origin printed into QR codes and links.
+    pub public_base_url: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings, clock: Clock, bound: SocketAddr) -> anyhow::Result<Self> {
+        let calendar = settings.calendar().map_err(|e| anyhow::anyhow!(e))?;
+        let public_base_url = settings.public_base_url(bound);
+        Ok(Self(Arc::new(Inner { db, settings, calendar, clock, public_base_url })))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}

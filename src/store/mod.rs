@@ -1,0 +1,159 @@
+//! Persistence: the database handle and sea-orm queries, nothing else.
+//! Functions take `&impl ConnectionTrait` so the caller decides the
+//! transaction; entity `Model`s do not leave this module tree except as
+//! plain values the services map.
+//!
+//! SQLite has one writer at a time. Rather than let concurrent write
+//! transactions collide and back off inside SQLite's busy handler, [`Db::write`]
+//! queues them on an in-process lock and opens them `BEGIN IMMEDIATE` (which
+//! also orders them against other processes, such as the CLI). PostgreSQL
+//! needs neither: its row locks do the ordering.
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use entities::Migrator;
+use entities::MigratorTrait;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use secrecy::ExposeSecret;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::config::Settings;
+
+pub mod api_keys;
+pub mod applications;
+pub mod audit;
+pub mod channels;
+pub mod enterprises;
+pub mod idempotency;
+pub mod names;
+pub mod sequences;
+pub mod sessions;
+
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction; rolls back when dropped without [`WriteTx::commit`].
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
+}
+
+impl Db {
+    /// Connects as configured: PostgreSQL when `DATABASE_URL` is set,
+    /// otherwise `<data_dir>/greenchannel.db`, created if missing.
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+        let url = match &settings.database_url {
+            Some(u) => u.expose_secret().to_string(),
+            None => {
+                std::fs::create_dir_all(&settings.data_dir)
+                    .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+                let path = settings.data_dir.join("greenchannel.db");
+                format!("sqlite://{}?mode=rwc", path.display())
+            }
+        };
+        Self::connect_url(&url, settings.db_max_connections, &settings.sqlite_synchronous).await
+    }
+
+    pub async fn connect_url(url: &str, max_connections: u32, sqlite_synchronous: &str) -> anyhow::Result<Db> {
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            let sync = if sqlite_synchronous == "full" { sqlx_sqlite_sync::Full } else { sqlx_sqlite_sync::Normal };
+            opts.map_sqlx_sqlite_opts(move |o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sync)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+        }
+        let conn = Database::connect(opts).await.context("connecting to the database")?;
+        Ok(Db { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))) })
+    }
+
+    /// Applies pending migrations. On PostgreSQL, under an advisory lock
+    /// inside one transaction, so instances starting together migrate once.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        if self.backend() == DbBackend::Postgres {
+            let tx = self.conn.begin().await?;
+            tx.execute_unprepared("SELECT pg_advisory_xact_lock(7265627)").await?;
+            Migrator::up(&tx, None).await.context("migrating")?;
+            tx.commit().await?;
+        } else {
+            let _turn = self.write_lock.as_ref().map(|l| l.clone().lock_owned());
+            let _turn = match _turn {
+                Some(f) => Some(f.await),
+                None => None,
+            };
+            Migrator::up(&self.conn, None).await.context("migrating")?;
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// For reads outside a transaction.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Begins a write transaction, waiting for the writer's turn on SQLite.
+    pub async fn write(&self) -> Result<WriteTx, DbErr> {
+        match &self.write_lock {
+            Some(lock) => {
+                let turn = lock.clone().lock_owned().await;
+                let tx = self
+                    .conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?;
+                Ok(WriteTx { tx, _turn: Some(turn) })
+            }
+            None => Ok(WriteTx { tx: self.conn.begin().await?, _turn: None }),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+mod sqlx_sqlite_sync {
+    pub use sea_orm::sqlx::sqlite::SqliteSynchronous::{Full, Normal};
+}
+
+/// True when the error is a unique-constraint violation (a lost race).
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

@@ -1,0 +1,10 @@
+//! One black-box test binary: every test starts the real server on
+//! 127.0.0.1:0 with a fresh database and talks HTTP to it.
+mod helpers;
+
+mod access;
+mod auth;
+mod contract;
+mod errors;
+mod operations;
+mod slice;
