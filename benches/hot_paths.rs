@@ -8,9 +8,7 @@ use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{SigningKey, pkcs8::EncodePrivateKey};
 use greenchannel::{
-    domain::{
-        admin_code::AdminCode, entity_type::EntityType, form::Form, name, resident_id, uscc, uscc::Uscc,
-    },
+    domain::{admin_code::AdminCode, entity_type::EntityType, form::Form, name, resident_id, uscc, uscc::Uscc},
     services::{
         self,
         auth::{ChannelKey, verify_assertion},
@@ -59,7 +57,9 @@ fn name_check_against_database(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = rt.block_on(async {
-        let db = Db::connect_url(&format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), 4, "normal").await.unwrap();
+        let db = Db::connect_url(&format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), 4, "normal")
+            .await
+            .unwrap();
         db.migrate().await.unwrap();
         let now = Utc::now();
         let chars: Vec<char> = "青禾秦巴山珍嘉陵江汉水龙凤金银星月春秋华夏东方南北".chars().collect();
@@ -67,10 +67,11 @@ fn name_check_against_database(c: &mut Criterion) {
         for chunk in 0..n.div_ceil(10_000) {
             let tx = db.write().await.unwrap();
             for i in chunk * 10_000..((chunk + 1) * 10_000).min(n) {
-                let trade: String = [chars[i % chars.len()], chars[(i / chars.len()) % chars.len()], chars[(i / 600) % chars.len()]]
-                    .iter()
-                    .collect::<String>()
-                    + &format!("{}", i / 18_000);
+                let trade: String =
+                    [chars[i % chars.len()], chars[(i / chars.len()) % chars.len()], chars[(i / 600) % chars.len()]]
+                        .iter()
+                        .collect::<String>()
+                        + &format!("{}", i / 18_000);
                 let industry = industries[i % industries.len()];
                 let authority = if i % 2 == 0 { "610727" } else { "610726" };
                 let full = format!("略阳县{trade}{industry}店");
@@ -100,7 +101,14 @@ fn name_check_against_database(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("name/check_against_{n}_names"));
     g.bench_function("available", |b| {
         b.to_async(&rt).iter(|| {
-            services::names::check(db.conn(), "略阳县青禾电子商务店", EntityType::IndividualBusiness, &county, Default::default(), Utc::now())
+            services::names::check(
+                db.conn(),
+                "略阳县青禾电子商务店",
+                EntityType::IndividualBusiness,
+                &county,
+                Default::default(),
+                Utc::now(),
+            )
         })
     });
     g.finish();
@@ -118,7 +126,9 @@ fn uscc_allocation(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = rt.block_on(async {
-        let db = Db::connect_url(&format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), 4, "normal").await.unwrap();
+        let db = Db::connect_url(&format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()), 4, "normal")
+            .await
+            .unwrap();
         db.migrate().await.unwrap();
         db
     });

@@ -157,7 +157,12 @@ pub struct VerifiedAssertion {
 /// Verifies an assertion against the channel's key at `now`: algorithm,
 /// signature, issuer, lifetime, and the claims' content. Pure: no I/O, so
 /// the single-use `jti` check is the caller's.
-pub fn verify_assertion(key: &ChannelKey, channel: &str, assertion: &str, now: DateTime<Utc>) -> Result<VerifiedAssertion> {
+pub fn verify_assertion(
+    key: &ChannelKey,
+    channel: &str,
+    assertion: &str,
+    now: DateTime<Utc>,
+) -> Result<VerifiedAssertion> {
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| Error::new(Code::AssertionMalformed))?;
     if header.alg != key.algorithm() {
         return Err(assertion_error(&ErrorKind::InvalidAlgorithm));
@@ -185,7 +190,9 @@ pub fn verify_assertion(key: &ChannelKey, channel: &str, assertion: &str, now: D
         return Err(Error::new(Code::AssertionLifetimeTooLong));
     }
     if iat > now.timestamp() + LEEWAY_SECONDS as i64 {
-        return Err(Error::new(Code::AssertionMalformed).detail("断言签发时间在未来", "The assertion is issued in the future"));
+        return Err(
+            Error::new(Code::AssertionMalformed).detail("断言签发时间在未来", "The assertion is issued in the future")
+        );
     }
 
     let mut errors = Vec::new();
@@ -204,7 +211,10 @@ pub fn verify_assertion(key: &ChannelKey, channel: &str, assertion: &str, now: D
         return Err(Error::new(Code::AssertionClaimsInvalid).with_errors(errors));
     };
     if jti.len() > 200 || name.chars().count() > 50 || sub.len() > 200 {
-        return Err(Error::field(Code::AssertionClaimsInvalid, FieldError::new("assertion", "too_long").with("max", "200")));
+        return Err(Error::field(
+            Code::AssertionClaimsInvalid,
+            FieldError::new("assertion", "too_long").with("max", "200"),
+        ));
     }
     Ok(VerifiedAssertion { sub, name, jti, id_number, phone, exp })
 }

@@ -35,7 +35,9 @@ pub async fn blocking(
     // own (authority, …) index (SQLite: MULTI-INDEX OR; PostgreSQL: BitmapOr)
     // instead of scanning the authority's names.
     let mut which = Condition::any().add(
-        Condition::all().add(name_record::Column::Authority.eq(authority)).add(name_record::Column::FullName.eq(full_name)),
+        Condition::all()
+            .add(name_record::Column::Authority.eq(authority))
+            .add(name_record::Column::FullName.eq(full_name)),
     );
     if !trade_names.is_empty() {
         which = which.add(
@@ -44,12 +46,7 @@ pub async fn blocking(
                 .add(name_record::Column::TradeName.is_in(trade_names.iter().cloned())),
         );
     }
-    name_record::Entity::find()
-        .filter(which)
-        .filter(live)
-        .limit(50)
-        .all(db)
-        .await
+    name_record::Entity::find().filter(which).filter(live).limit(50).all(db).await
 }
 
 pub struct NewName<'a> {
