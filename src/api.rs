@@ -1,6 +1,9 @@
 //! The HTTP API: one `#[OpenApi]` struct per audience, wired into one
 //! service. [`openapi_service`] needs no runtime configuration, so the spec
 //! can be printed (`greenchannel openapi`) and tested without a database.
+// Operations take one argument per extractor (path, query, header, body…).
+#![allow(clippy::too_many_arguments)]
+
 use poem::{Endpoint, EndpointExt, FromRequest, Request, RequestBody, Route};
 use poem_openapi::{OpenApiService, Tags};
 
@@ -12,9 +15,11 @@ pub mod auth;
 pub mod body;
 pub mod enterprises;
 pub mod form;
+pub mod materials;
 pub mod metrics;
 pub mod ops;
 pub mod problem;
+pub mod public;
 pub mod review;
 pub mod security;
 pub mod views;
@@ -31,6 +36,8 @@ pub enum ApiTags {
     Enterprises,
     /// Administration: channels, keys, departments, hosts, restrictions.
     Admin,
+    /// Public register: disclosure search, deregistration notices.
+    Public,
     /// Liveness, readiness, metrics.
     Operations,
 }
@@ -38,8 +45,10 @@ pub enum ApiTags {
 pub type Apis = (
     auth::AuthApi,
     applications::ApplicationsApi,
+    materials::MaterialsApi,
     review::ReviewApi,
     enterprises::EnterprisesApi,
+    public::PublicApi,
     admin::AdminApi,
     ops::OpsApi,
 );
@@ -48,11 +57,14 @@ pub fn openapi_service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
     let apis = (
         auth::AuthApi,
         applications::ApplicationsApi,
+        materials::MaterialsApi,
         review::ReviewApi,
         enterprises::EnterprisesApi,
+        public::PublicApi,
         admin::AdminApi,
         ops::OpsApi,
     );
+
     let svc = OpenApiService::new(apis, "greenchannel", env!("CARGO_PKG_VERSION")).description(
         "Electronic business registration and licence display for a market regulation bureau's e-commerce green channel. \
          Errors are application/problem+json (RFC 9457) in zh-CN or en per Accept-Language.",

@@ -50,6 +50,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ChannelsCommand,
     },
+    /// Credit restrictions (serious-dishonesty lists).
+    Restrictions {
+        #[command(subcommand)]
+        command: RestrictionsCommand,
+    },
     /// Print an assertion signed for the `dev` channel (demos and tests):
     /// what a mobile entry point would send after real-name verification.
     DevAssertion {
@@ -89,6 +94,13 @@ pub struct KeyArgs {
     pub platform: Option<String>,
     #[arg(long)]
     pub name: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum RestrictionsCommand {
+    /// Import a CSV (`kind,subject,name,reason,source,listed_on,expires_on`
+    /// with a header row); all lines or none.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -180,6 +192,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+            Ok(())
+        }
+        Command::Restrictions { command: RestrictionsCommand::Import { file } } => {
+            let state = offline_state(settings).await?;
+            let text = std::fs::read_to_string(&file)?;
+            let rs = services::admin::parse_restrictions_csv(&text).map_err(|errors| {
+                let lines: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, crate::i18n::field_message(e, crate::i18n::Lang::En)))
+                    .collect();
+                anyhow::anyhow!("nothing imported:\n{}", lines.join("\n"))
+            })?;
+            let ids = services::admin::add_restrictions(&state, &operator(), rs).await.map_err(describe)?;
+            println!("imported {} restrictions", ids.len());
             Ok(())
         }
         Command::DevAssertion { name, id_number, phone, ttl } => {

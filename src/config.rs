@@ -39,6 +39,11 @@ pub struct Settings {
     pub sqlite_synchronous: String,
     /// Working days a reviewer has for a submitted application.
     pub review_working_days: u32,
+    /// Per kind or kind/entity type: `["change=5", "establish/limited_company=3"]`.
+    pub review_working_days_by_kind: Vec<String>,
+    /// Simplified deregistration: days of public notice (individual businesses: 10).
+    pub deregistration_notice_days: i64,
+    pub deregistration_notice_days_individual: i64,
     /// Public holidays (`YYYY-MM-DD`), skipped by working-day deadlines.
     pub holidays: Vec<String>,
     /// Weekend days that are working days (调休).
@@ -68,6 +73,9 @@ impl Default for Settings {
             db_max_connections: 16,
             sqlite_synchronous: "normal".into(),
             review_working_days: 3,
+            review_working_days_by_kind: Vec::new(),
+            deregistration_notice_days: 20,
+            deregistration_notice_days_individual: 10,
             holidays: Vec::new(),
             extra_working_days: Vec::new(),
             name_reservation_days: 60,
@@ -144,6 +152,9 @@ impl Settings {
         if let Some(v) = get("GREENCHANNEL_REVIEW_WORKING_DAYS") {
             self.review_working_days = parse("GREENCHANNEL_REVIEW_WORKING_DAYS", v)?;
         }
+        if let Some(v) = get("GREENCHANNEL_REVIEW_WORKING_DAYS_BY_KIND") {
+            self.review_working_days_by_kind = list(v);
+        }
         if let Some(v) = get("GREENCHANNEL_HOLIDAYS") {
             self.holidays = list(v);
         }
@@ -170,6 +181,12 @@ impl Settings {
             bail!("session_ttl_minutes: expected 1..=1440");
         }
         self.calendar().map_err(|e| anyhow::anyhow!("holidays: {e}"))?;
+        for e in &self.review_working_days_by_kind {
+            let ok = e.split_once('=').is_some_and(|(_, v)| v.trim().parse::<u32>().is_ok());
+            if !ok {
+                bail!("review_working_days_by_kind: expected kind[/entity_type]=days, got {e}");
+            }
+        }
         if let Some(u) = &self.public_base_url {
             let parsed = url::Url::parse(u).with_context(|| format!("public_base_url {u}"))?;
             if !matches!(parsed.scheme(), "http" | "https") {
@@ -177,6 +194,18 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// Review time limit for a kind of application and entity type: the most
+    /// specific override wins (`kind/type`, then `kind`, then the default).
+    pub fn review_days(&self, kind: &str, entity_type: &str) -> u32 {
+        let lookup = |key: &str| {
+            self.review_working_days_by_kind.iter().find_map(|e| {
+                let (k, v) = e.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().parse().ok()).flatten()
+            })
+        };
+        lookup(&format!("{kind}/{entity_type}")).or_else(|| lookup(kind)).unwrap_or(self.review_working_days)
     }
 
     pub fn calendar(&self) -> Result<Calendar, String> {
@@ -217,6 +246,18 @@ mod tests {
             Settings { database_url: Some(SecretString::from("postgres://user:hunter2@db/x")), ..Default::default() };
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("dev-secret"), "{shown}");
+    }
+
+    #[test]
+    fn review_days_take_the_most_specific_override() {
+        let s = Settings {
+            review_working_days_by_kind: vec!["change=5".into(), "establish/limited_company=2".into()],
+            ..Default::default()
+        };
+        assert_eq!(s.review_days("establish", "limited_company"), 2);
+        assert_eq!(s.review_days("establish", "individual_business"), 3);
+        assert_eq!(s.review_days("change", "limited_company"), 5);
+        s.validate().unwrap();
     }
 
     #[test]

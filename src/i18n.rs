@@ -147,6 +147,14 @@ pub fn field_message(e: &FieldError, lang: Lang) -> String {
             ("该市场主体当前状态不允许办理此业务".into(), "the enterprise's status does not allow this".into())
         }
         "not_found" => ("不存在".into(), "was not found".into()),
+        "no_change" => {
+            ("变更申请未改变任何登记事项".into(), "the change application changes no registered item".into())
+        }
+        "material_missing" => (format!("缺少材料：{}", p("any_of")), format!("a material is missing: {}", p("any_of"))),
+        "simplified_excluded" => (
+            format!("不适用简易注销（{}）", p("reason")),
+            format!("simplified deregistration is not available ({})", p("reason")),
+        ),
         "malformed_json" => (
             format!("第 {} 行第 {} 列附近不是有效的 JSON", p("line"), p("column")),
             format!("is not valid JSON near line {}, column {}", p("line"), p("column")),

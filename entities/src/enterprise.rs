@@ -27,6 +27,9 @@ pub struct Model {
     pub profile: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub deregistered_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub revocation_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

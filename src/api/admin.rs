@@ -7,9 +7,13 @@ use uuid::Uuid;
 
 use super::{ApiTags, body::JsonBody, security::BearerAuth};
 use crate::{
-    domain::FieldError,
+    domain::{FieldError, resident_id::ResidentId, uscc::Uscc},
     error::{Error, Result},
-    services::{self, auth::ChannelKey},
+    services::{
+        self,
+        admin::{NewRestriction, RestrictedSubject},
+        auth::ChannelKey,
+    },
     state::AppState,
 };
 
@@ -91,6 +95,93 @@ enum Revoked {
     NoContent,
 }
 
+#[derive(Debug, Clone, Copy, Enum, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RestrictedKind {
+    Person,
+    Enterprise,
+}
+
+/// A person (`id_number`) or enterprise (`uscc`) barred from office.
+#[derive(Debug, Object, Deserialize)]
+pub struct RestrictionInput {
+    pub kind: RestrictedKind,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub uscc: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub reason: String,
+    /// The list or decision, e.g. 最高人民法院失信被执行人名单.
+    pub source: String,
+    pub listed_on: chrono::NaiveDate,
+    #[serde(default)]
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Object)]
+pub struct RestrictionCreated {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct RestrictionImport {
+    /// CSV with a header row: `kind,subject,name,reason,source,listed_on,expires_on`.
+    pub csv: String,
+}
+
+#[derive(Debug, Object)]
+pub struct RestrictionImported {
+    pub ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct RevocationInput {
+    pub reason: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+pub struct AbnormalInput {
+    /// true to list, false to clear.
+    pub abnormal: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct EnterpriseStatusView {
+    pub uscc: String,
+    pub status: String,
+    pub abnormal: bool,
+    #[oai(skip_serializing_if_is_none)]
+    pub abnormal_reason: Option<String>,
+}
+
+impl From<crate::store::enterprises::Row> for EnterpriseStatusView {
+    fn from(r: crate::store::enterprises::Row) -> Self {
+        EnterpriseStatusView {
+            uscc: r.uscc,
+            status: r.status,
+            abnormal: r.abnormal,
+            abnormal_reason: r.abnormal_reason,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+enum RestrictionSaved {
+    #[oai(status = 201)]
+    Created(Json<RestrictionCreated>),
+}
+
+#[derive(ApiResponse)]
+enum RestrictionsImported {
+    #[oai(status = 201)]
+    Created(Json<RestrictionImported>),
+}
+
 pub struct AdminApi;
 
 #[OpenApi(tag = "ApiTags::Admin")]
@@ -154,6 +245,87 @@ impl AdminApi {
         )
         .await?;
         Ok(KeySaved::Created(Json(ApiKeyCreated { id: created.id, role: created.role, key: created.key })))
+    }
+
+    /// Add a credit restriction
+    #[oai(path = "/api/v1/admin/restrictions", method = "post", operation_id = "add_restriction")]
+    async fn add_restriction(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<RestrictionInput>,
+    ) -> Result<RestrictionSaved> {
+        let admin = auth.admin()?;
+        let r = body.0;
+        let subject = match r.kind {
+            RestrictedKind::Person => ResidentId::parse(r.id_number.as_deref().unwrap_or_default())
+                .map(RestrictedSubject::Person)
+                .map_err(|e| Error::validation(vec![e.under("id_number")]))?,
+            RestrictedKind::Enterprise => Uscc::parse(r.uscc.as_deref().unwrap_or_default())
+                .map(RestrictedSubject::Enterprise)
+                .map_err(|e| Error::validation(vec![e.under("uscc")]))?,
+        };
+        let reason = super::form::text_field(&r.reason, "reason", 500).map_err(|e| Error::validation(vec![e]))?;
+        let source = super::form::text_field(&r.source, "source", 200).map_err(|e| Error::validation(vec![e]))?;
+        let id = services::admin::add_restriction(
+            &state,
+            &admin.actor(),
+            NewRestriction { subject, name: r.name, reason, source, listed_on: r.listed_on, expires_on: r.expires_on },
+        )
+        .await?;
+        Ok(RestrictionSaved::Created(Json(RestrictionCreated { id })))
+    }
+
+    /// Import credit restrictions from CSV (all or nothing)
+    #[oai(path = "/api/v1/admin/restrictions/import", method = "post", operation_id = "import_restrictions")]
+    async fn import_restrictions(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<RestrictionImport>,
+    ) -> Result<RestrictionsImported> {
+        let admin = auth.admin()?;
+        let rs = services::admin::parse_restrictions_csv(&body.0.csv).map_err(Error::validation)?;
+        let ids = services::admin::add_restrictions(&state, &admin.actor(), rs).await?;
+        Ok(RestrictionsImported::Created(Json(RestrictionImported { ids })))
+    }
+
+    /// Lift a credit restriction
+    #[oai(path = "/api/v1/admin/restrictions/:id", method = "delete", operation_id = "lift_restriction")]
+    async fn lift_restriction(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<Revoked> {
+        let admin = auth.admin()?;
+        services::admin::lift_restriction(&state, &admin.actor(), id.0).await?;
+        Ok(Revoked::NoContent)
+    }
+
+    /// Revoke an enterprise's business licence
+    #[oai(path = "/api/v1/admin/enterprises/:uscc/revocation", method = "post", operation_id = "revoke_enterprise")]
+    async fn revoke_enterprise(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        uscc: Path<String>,
+        body: JsonBody<RevocationInput>,
+    ) -> Result<Json<EnterpriseStatusView>> {
+        let admin = auth.admin()?;
+        let code = super::enterprises::parse_uscc(&uscc.0)?;
+        Ok(Json(services::admin::revoke(&state, &admin.actor(), &code, body.0.reason).await?.into()))
+    }
+
+    /// Flag or clear abnormal operation
+    #[oai(path = "/api/v1/admin/enterprises/:uscc/abnormal", method = "post", operation_id = "set_enterprise_abnormal")]
+    async fn set_abnormal(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        uscc: Path<String>,
+        body: JsonBody<AbnormalInput>,
+    ) -> Result<Json<EnterpriseStatusView>> {
+        let admin = auth.admin()?;
+        let code = super::enterprises::parse_uscc(&uscc.0)?;
+        Ok(Json(
+            services::admin::set_abnormal(&state, &admin.actor(), &code, body.0.abnormal, body.0.reason).await?.into(),
+        ))
     }
 
     /// Revoke an API key

@@ -167,6 +167,30 @@ pub struct ApplicationView {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uscc: Option<String>,
+    pub materials: Vec<super::materials::MaterialView>,
+    /// The materials this application needs; each is met by any one kind listed.
+    pub required_materials: Vec<RequiredMaterial>,
+    /// For a change: the registered items it changes.
+    pub changes: Vec<String>,
+    /// For a simplified deregistration: its public notice.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deregistration_notice: Option<NoticeSummary>,
+}
+
+#[derive(Debug, Object, Serialize, Deserialize)]
+pub struct RequiredMaterial {
+    pub any_of: Vec<String>,
+    pub present: bool,
+}
+
+#[derive(Debug, Object, Serialize, Deserialize)]
+pub struct NoticeSummary {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// `open`, `objected` or `closed`.
+    pub status: String,
 }
 
 impl ApplicationView {
@@ -245,6 +269,27 @@ impl ApplicationView {
                         .unwrap_or_default(),
                 }),
             uscc: row.uscc.clone(),
+            materials: rec.materials.iter().map(super::materials::MaterialView::from).collect(),
+            required_materials: rec
+                .material_requirements()
+                .into_iter()
+                .map(|(r, present)| RequiredMaterial {
+                    any_of: r.any_of.iter().map(|k| k.as_str().to_string()).collect(),
+                    present,
+                })
+                .collect(),
+            changes: match &rec.registered {
+                Some(old) if rec.form.kind == crate::domain::form::Kind::Change => {
+                    crate::domain::change::diff(old, &rec.form).iter().map(|i| i.as_str().to_string()).collect()
+                }
+                _ => vec![],
+            },
+            deregistration_notice: rec.notice.as_ref().map(|n| NoticeSummary {
+                id: n.id,
+                starts_at: n.starts_at,
+                ends_at: n.ends_at,
+                status: n.status.clone(),
+            }),
         }
     }
 }
@@ -397,7 +442,7 @@ pub struct NoticeItem {
 
 /// The dual-notification letter (双告知).
 #[derive(Debug, Object)]
-pub struct NoticeView {
+pub struct DualNotice {
     pub application_id: Uuid,
     pub version: i32,
     pub items: Vec<NoticeItem>,
@@ -573,7 +618,7 @@ impl ApplicationsApi {
     /// Which permits the chosen scope needs, from which kind of department,
     /// on which legal basis.
     #[oai(path = "/api/v1/applications/:id/notice", method = "get", operation_id = "get_notice")]
-    async fn notice(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<NoticeView>> {
+    async fn notice(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<DualNotice>> {
         let rec = services::registration::get(&state, &auth.0, id.0).await?;
         Ok(Json(notice_view(&rec)))
     }
@@ -640,7 +685,7 @@ impl ApplicationsApi {
     }
 }
 
-pub fn notice_view(rec: &ApplicationRecord) -> NoticeView {
+pub fn notice_view(rec: &ApplicationRecord) -> DualNotice {
     let items: Vec<NoticeItem> = rec
         .form
         .scope
@@ -662,7 +707,7 @@ pub fn notice_view(rec: &ApplicationRecord) -> NoticeView {
             basis: s.basis.map(str::to_string),
         })
         .collect();
-    NoticeView {
+    DualNotice {
         application_id: rec.row.id,
         version: rec.row.version,
         acknowledgement_required: rec.form.has_licensed_items(),

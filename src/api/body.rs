@@ -83,6 +83,12 @@ impl<T: Type> Payload for JsonBody<T> {
 /// Reads the whole body, refusing more than the configured cap.
 pub async fn read_limited(req: &Request, body: &mut RequestBody) -> Result<Vec<u8>, Error> {
     let limit = req.data::<AppState>().map(|s| s.settings.max_body_bytes).unwrap_or(1024 * 1024);
+    read_limited_to(req, body, limit).await
+}
+
+/// Reads the whole body, refusing more than `limit` bytes (413) before or
+/// while reading.
+pub async fn read_limited_to(req: &Request, body: &mut RequestBody, limit: usize) -> Result<Vec<u8>, Error> {
     let too_large = || {
         Error::new(Code::PayloadTooLarge)
             .detail(format!("请求体不得超过 {limit} 字节"), format!("The body may not exceed {limit} bytes"))

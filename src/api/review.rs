@@ -64,7 +64,6 @@ impl ReviewApi {
     /// submission first, each with its `due_at`. `overdue=true` keeps only
     /// those past their time limit.
     #[oai(path = "/api/v1/review/applications", method = "get", operation_id = "review_queue")]
-    #[allow(clippy::too_many_arguments)] // one per query parameter
     async fn queue(
         &self,
         state: Data<&AppState>,

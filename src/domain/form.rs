@@ -198,13 +198,18 @@ impl Form {
         serde_json::to_string(self).expect("form serialises")
     }
 
-    /// What a signature binds: this application and this exact content.
-    pub fn digest(&self, application_id: Uuid) -> String {
+    /// What a signature binds: this application, this exact content, and
+    /// the SHA-256 of every attached material (in the order given).
+    pub fn digest(&self, application_id: Uuid, material_hashes: &[&str]) -> String {
         let mut h = Sha256::new();
         h.update(b"greenchannel/form/v1\n");
         h.update(application_id.as_bytes());
         h.update(b"\n");
         h.update(self.canonical_json().as_bytes());
+        for m in material_hashes {
+            h.update(b"\nmaterial:");
+            h.update(m.as_bytes());
+        }
         hex::encode(h.finalize())
     }
 

@@ -4,11 +4,13 @@
 pub mod admin_code;
 pub mod application;
 pub mod auto_approval;
+pub mod change;
 pub mod divisions;
 pub mod entity_type;
 pub mod field_error;
 pub mod form;
 pub mod licence;
+pub mod materials;
 pub mod money;
 pub mod name;
 pub mod principal;

@@ -90,6 +90,9 @@ pub async fn establish(
             profile: Set(form.canonical_json()),
             created_at: Set(now),
             updated_at: Set(now),
+            deregistered_at: Set(None),
+            revoked_at: Set(None),
+            revocation_reason: Set(None),
         },
     )
     .await?;
@@ -119,4 +122,97 @@ pub async fn establish(
     )
     .await?;
     Ok(Issued { uscc: code.to_string(), enterprise_id, licence_version: 1 })
+}
+
+/// A change: the enterprise takes the new facts and a new licence version;
+/// earlier versions stay, marked superseded.
+pub async fn change(
+    db: &impl ConnectionTrait,
+    rec: &ApplicationRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Issued> {
+    let form = &rec.form;
+    let uscc = form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("change without uscc")))?;
+    let ent = store::enterprises::lock_by_uscc(db, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    if ent.status != "active" {
+        return Err(Error::new(crate::error::Code::InvalidState)
+            .detail("该市场主体已不在存续状态", "The enterprise is no longer active"));
+    }
+    let old: Form = serde_json::from_str(&ent.profile).map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    let items: Vec<&str> = crate::domain::change::diff(&old, form).iter().map(|i| i.as_str()).collect();
+    let version = ent.licence_version + 1;
+    let content = LicenceContent::new(form, uscc, version, ent.established_on, now);
+    store::enterprises::supersede_licences(db, ent.id, now).await?;
+    write_licence(db, ent.id, rec.row.id, &content, now).await?;
+    if old.name != form.name {
+        store::names::release_registered(db, ent.id, now).await?;
+        store::names::register_reserved(db, rec.row.id, ent.id, uscc.as_str()).await?;
+    }
+    let mut am: entities::enterprise::ActiveModel = ent.clone().into();
+    am.name = Set(form.name.clone());
+    am.profile = Set(form.canonical_json());
+    am.representative_name = Set(form.representative().map(|p| p.name.clone()).unwrap_or_default());
+    am.licence_version = Set(version);
+    am.updated_at = Set(now);
+    store::enterprises::update(db, am).await?;
+    let subject = uscc.to_string();
+    audit::record(
+        db,
+        now,
+        actor,
+        "enterprise.changed",
+        Subject { kind: "enterprise", id: &subject },
+        Some(ent.licence_version),
+        Some(version),
+        json!({ "application_id": rec.row.id, "changed": items }),
+    )
+    .await?;
+    audit::record(
+        db,
+        now,
+        actor,
+        "licence.issued",
+        Subject { kind: "enterprise", id: &subject },
+        Some(ent.licence_version),
+        Some(version),
+        json!({ "version": version }),
+    )
+    .await?;
+    Ok(Issued { uscc: subject, enterprise_id: ent.id, licence_version: version })
+}
+
+/// Deregistration: the enterprise ends; its name is released (and blocks
+/// the same trade name for a year, art. 17); its licences stop being valid.
+pub async fn deregister(
+    db: &impl ConnectionTrait,
+    rec: &ApplicationRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Issued> {
+    let uscc = rec.form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("deregistration without uscc")))?;
+    let ent = store::enterprises::lock_by_uscc(db, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    if ent.status != "active" {
+        return Err(Error::new(crate::error::Code::InvalidState)
+            .detail("该市场主体已不在存续状态", "The enterprise is no longer active"));
+    }
+    store::names::release_registered(db, ent.id, now).await?;
+    let mut am: entities::enterprise::ActiveModel = ent.clone().into();
+    am.status = Set("deregistered".into());
+    am.deregistered_at = Set(Some(now));
+    am.updated_at = Set(now);
+    store::enterprises::update(db, am).await?;
+    let mode = rec.form.deregistration.as_ref().map(|d| format!("{:?}", d.mode).to_lowercase());
+    audit::record(
+        db,
+        now,
+        actor,
+        "enterprise.deregistered",
+        Subject { kind: "enterprise", id: uscc.as_str() },
+        Some(ent.licence_version),
+        Some(ent.licence_version),
+        json!({ "application_id": rec.row.id, "mode": mode }),
+    )
+    .await?;
+    Ok(Issued { uscc: uscc.to_string(), enterprise_id: ent.id, licence_version: ent.licence_version })
 }

@@ -2,12 +2,16 @@
 //! transaction and commits the change together with its audit event (and,
 //! where others must hear of it, its outbox message), or nothing at all.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod credentials;
+pub mod disclosure;
 pub mod enterprises;
 pub mod idempotency;
 pub mod issuance;
+pub mod materials;
 pub mod names;
+pub mod notices;
 pub mod registration;
 pub mod review;

@@ -1,5 +1,8 @@
 //! The applicant's side of registration: drafts, edits under `If-Match`,
-//! e-signatures, the notice acknowledgement, submission and withdrawal.
+//! materials, e-signatures, the notice acknowledgement, submission (with the
+//! name reservation, credit checks and, for simplified deregistration, the
+//! public notice) and withdrawal.
+use chrono::{DateTime, Duration, Utc};
 use entities::signature;
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use serde_json::json;
@@ -14,7 +17,10 @@ use crate::{
     domain::{
         FieldError,
         application::{Event, Status},
-        form::{Form, Kind, Party},
+        change,
+        entity_type::EntityType,
+        form::{DeregistrationMode, Form, Kind, Party, Role},
+        licence, materials,
         principal::{Applicant, Principal},
         resident_id,
     },
@@ -23,22 +29,46 @@ use crate::{
     store::{self, applications::Row},
 };
 
-/// An application as stored, with its parsed form and the signatures on its
-/// current version.
+/// An application as stored, with its parsed form, the signatures on its
+/// current version, its materials and, for a change or deregistration, the
+/// enterprise's registered facts.
 #[derive(Debug, Clone)]
 pub struct ApplicationRecord {
     pub row: Row,
     pub form: Form,
     pub signatures: Vec<signature::Model>,
+    pub materials: Vec<store::materials::Meta>,
+    pub registered: Option<Form>,
+    pub notice: Option<store::notices::Row>,
+}
+
+fn parse_form(json: &str, what: &str) -> Result<Form> {
+    serde_json::from_str(json).map_err(|e| Error::internal(anyhow::anyhow!("stored form {what}: {e}")))
 }
 
 impl ApplicationRecord {
     pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Self>> {
         let Some(row) = store::applications::find(db, id).await? else { return Ok(None) };
-        let form: Form =
-            serde_json::from_str(&row.form).map_err(|e| Error::internal(anyhow::anyhow!("stored form {id}: {e}")))?;
-        let signatures = store::applications::signatures(db, id, row.version).await?;
-        Ok(Some(Self { row, form, signatures }))
+        Self::from_row(db, row).await.map(Some)
+    }
+
+    pub async fn from_row(db: &impl ConnectionTrait, row: Row) -> Result<Self> {
+        let form = parse_form(&row.form, &row.id.to_string())?;
+        let signatures = store::applications::signatures(db, row.id, row.version).await?;
+        let materials = store::materials::list(db, row.id).await?;
+        let registered = match &row.target_uscc {
+            Some(u) => match store::enterprises::find_by_uscc(db, u).await? {
+                Some(e) => Some(parse_form(&e.profile, &e.uscc)?),
+                None => None,
+            },
+            None => None,
+        };
+        let notice = if form.deregistration.as_ref().is_some_and(|d| d.mode == DeregistrationMode::Simplified) {
+            store::notices::for_application(db, row.id).await?
+        } else {
+            None
+        };
+        Ok(Self { row, form, signatures, materials, registered, notice })
     }
 
     pub fn status(&self) -> Status {
@@ -64,9 +94,44 @@ impl ApplicationRecord {
         self.row.notice_acknowledged_version == Some(self.row.version)
     }
 
+    /// The materials this application needs, each with whether it is there.
+    pub fn material_requirements(&self) -> Vec<(materials::Requirement, bool)> {
+        let reqs = match (&self.registered, self.form.kind) {
+            (Some(old), Kind::Change) => materials::required_for_change(old, &self.form),
+            _ => materials::required(&self.form),
+        };
+        reqs.into_iter()
+            .map(|r| {
+                let present = self.materials.iter().any(|m| r.any_of.iter().any(|k| k.as_str() == m.kind));
+                (r, present)
+            })
+            .collect()
+    }
+
+    /// What the form must satisfy for its kind, beyond its entity type's rules.
+    fn kind_problems(&self) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        if let (Kind::Change, Some(old)) = (self.form.kind, &self.registered)
+            && change::diff(old, &self.form).is_empty()
+        {
+            out.push(FieldError::new("", "no_change"));
+        }
+        out
+    }
+
     /// Everything that stands between this application and submission.
     pub fn outstanding(&self) -> Vec<FieldError> {
         let mut out = self.form.completeness();
+        out.extend(self.kind_problems());
+        for (req, present) in self.material_requirements() {
+            if !present {
+                let kinds: Vec<&str> = req.any_of.iter().map(|k| k.as_str()).collect();
+                out.push(
+                    FieldError::new(format!("materials.{}", req.key()), "material_missing")
+                        .with("any_of", kinds.join(" | ")),
+                );
+            }
+        }
         for (i, p) in self.unsigned() {
             out.push(
                 FieldError::new(format!("parties[{i}]"), "signature_missing")
@@ -78,6 +143,10 @@ impl ApplicationRecord {
             out.push(FieldError::new("notice", "acknowledgement_missing"));
         }
         out
+    }
+
+    pub fn material_hashes(&self) -> Vec<&str> {
+        self.materials.iter().map(|m| m.sha256.as_str()).collect()
     }
 
     fn is_creator(&self, a: &Applicant) -> bool {
@@ -105,7 +174,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> Result<Ap
 
 /// Loads for a change by the applicant who created it (parties may look and
 /// sign but not edit).
-async fn load_own(db: &impl ConnectionTrait, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
+pub(crate) async fn load_own(db: &impl ConnectionTrait, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
     let rec = ApplicationRecord::load(db, id).await?.ok_or_else(Error::not_found)?;
     if rec.is_creator(a) {
         Ok(rec)
@@ -117,7 +186,7 @@ async fn load_own(db: &impl ConnectionTrait, a: &Applicant, id: Uuid) -> Result<
     }
 }
 
-fn transition(rec: &ApplicationRecord, event: Event) -> Result<Status> {
+pub(crate) fn transition(rec: &ApplicationRecord, event: Event) -> Result<Status> {
     rec.status().apply(event).map_err(|t| {
         Error::new(Code::InvalidState).detail(
             format!("申请当前状态为“{}”，不能执行此操作", t.from),
@@ -126,22 +195,25 @@ fn transition(rec: &ApplicationRecord, event: Event) -> Result<Status> {
     })
 }
 
-/// Checks a change or deregistration against the enterprise it targets.
-async fn check_target(db: &impl ConnectionTrait, a: &Applicant, form: &Form) -> Result<()> {
-    let Some(uscc) = &form.uscc else { return Ok(()) };
-    let ent = store::enterprises::find_by_uscc(db, uscc.as_str()).await?;
-    let Some(ent) = ent else {
+/// Checks a change or deregistration against the enterprise it targets, and
+/// returns its registered facts.
+async fn check_target(db: &impl ConnectionTrait, a: &Applicant, form: &Form) -> Result<Option<Form>> {
+    let Some(uscc) = &form.uscc else { return Ok(None) };
+    let Some(ent) = store::enterprises::find_by_uscc(db, uscc.as_str()).await? else {
         return Err(Error::field(Code::ValidationFailed, FieldError::new("uscc", "not_found")));
     };
-    let profile: Form = serde_json::from_str(&ent.profile)
-        .map_err(|e| Error::internal(anyhow::anyhow!("profile {}: {e}", ent.uscc)))?;
+    let profile = parse_form(&ent.profile, &ent.uscc)?;
     let entitled = ent.owner_id_number == a.id_number.as_str()
         || profile.representative().is_some_and(|p| p.id_number == a.id_number);
     if !entitled {
+        // Someone else's enterprise is indistinguishable from none.
         return Err(Error::field(Code::ValidationFailed, FieldError::new("uscc", "not_found")));
     }
     if ent.status != "active" {
-        return Err(Error::field(Code::InvalidState, FieldError::new("uscc", "enterprise_not_changeable")));
+        return Err(Error::field(
+            Code::InvalidState,
+            FieldError::new("uscc", "enterprise_not_changeable").with("status", ent.status),
+        ));
     }
     let mut errors = Vec::new();
     if ent.entity_type != form.entity_type.as_str() {
@@ -153,7 +225,7 @@ async fn check_target(db: &impl ConnectionTrait, a: &Applicant, form: &Form) -> 
                 .with("detail", "registered elsewhere; moves across authorities are registered at the new one"),
         );
     }
-    if errors.is_empty() { Ok(()) } else { Err(Error::validation(errors)) }
+    if errors.is_empty() { Ok(Some(profile)) } else { Err(Error::validation(errors)) }
 }
 
 fn validate_kind(form: &Form) -> Result<()> {
@@ -177,10 +249,31 @@ fn validate_kind(form: &Form) -> Result<()> {
     if errors.is_empty() { Ok(()) } else { Err(Error::validation(errors)) }
 }
 
+/// A deregistration is signed by the people the registered facts name
+/// (operator, investor, every shareholder, the legal representative…): the
+/// applicant need not retype them.
+fn with_registered_parties(mut form: Form, registered: Option<&Form>) -> Form {
+    if form.kind == Kind::Deregister
+        && form.parties.is_empty()
+        && let Some(reg) = registered
+    {
+        form.parties = reg.parties.clone();
+        form.name = reg.name.clone();
+        form.scope = reg.scope.clone();
+        form.premises = reg.premises.clone();
+        form.domicile = reg.domicile.clone();
+        form.capital = reg.capital;
+        form.composition = reg.composition;
+    }
+    form
+}
+
 async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
     let rows = form
         .parties
         .iter()
+        .filter(|p| seen.insert(p.id_number.as_str()))
         .map(|p| store::applications::PartyRow {
             id_number: p.id_number.as_str(),
             name: &p.name,
@@ -192,9 +285,6 @@ async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form) -> Resu
                 .join(","),
         })
         .collect::<Vec<_>>();
-    // A person listed twice is reported by completeness; keep one row each.
-    let mut seen = std::collections::HashSet::new();
-    let rows = rows.into_iter().filter(|r| seen.insert(r.id_number)).collect();
     store::applications::replace_parties(db, id, rows).await?;
     Ok(())
 }
@@ -202,10 +292,11 @@ async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form) -> Resu
 #[tracing::instrument(skip_all, fields(kind = form.kind.as_str()))]
 pub async fn create(state: &AppState, a: &Applicant, form: Form) -> Result<ApplicationRecord> {
     validate_kind(&form)?;
-    check_target(state.db.conn(), a, &form).await?;
+    let registered = check_target(state.db.conn(), a, &form).await?;
+    let form = with_registered_parties(form, registered.as_ref());
     let id = Uuid::now_v7();
     let now = state.now();
-    let digest = form.digest(id);
+    let digest = form.digest(id, &[]);
     let tx = state.db.write().await?;
     store::applications::insert(
         &*tx,
@@ -250,7 +341,7 @@ pub async fn create(state: &AppState, a: &Applicant, form: Form) -> Result<Appli
         Subject { kind: "application", id: &id.to_string() },
         None,
         Some(1),
-        json!({ "kind": form.kind.as_str(), "entity_type": form.entity_type.as_str() }),
+        json!({ "kind": form.kind.as_str(), "entity_type": form.entity_type.as_str(), "uscc": form.uscc }),
     )
     .await?;
     let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
@@ -268,31 +359,26 @@ pub async fn list_mine(
     let more = rows.len() as u64 > limit;
     let mut out = Vec::new();
     for row in rows.into_iter().take(limit as usize) {
-        let form: Form =
-            serde_json::from_str(&row.form).map_err(|e| Error::internal(anyhow::anyhow!("stored form: {e}")))?;
-        let signatures = store::applications::signatures(state.db.conn(), row.id, row.version).await?;
-        out.push(ApplicationRecord { row, form, signatures });
+        out.push(ApplicationRecord::from_row(state.db.conn(), row).await?);
     }
     let next = if more { out.last().map(|r| r.row.id) } else { None };
     Ok((out, next))
 }
 
-/// Replaces the form. `if_match` must be the current version; every edit
-/// makes a new version, so earlier signatures no longer count.
-#[tracing::instrument(skip_all, fields(application = %id))]
-pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, form: Form) -> Result<ApplicationRecord> {
-    validate_kind(&form)?;
-    check_target(state.db.conn(), a, &form).await?;
-    let now = state.now();
-    let tx = state.db.write().await?;
-    let rec = load_own(&*tx, a, id).await?;
-    if rec.row.version != if_match {
-        return Err(precondition_failed(rec.row.version));
-    }
-    if rec.form.kind != form.kind {
-        return Err(Error::field(Code::ValidationFailed, FieldError::new("kind", "wrong_kind")));
-    }
-    transition(&rec, Event::Edit)?;
+fn precondition_failed(current: i32) -> Error {
+    Error::new(Code::PreconditionFailed)
+        .detail(format!("当前版本为 {current}"), format!("The current version is {current}"))
+}
+
+/// Moves an editable application to a new version with `form` and the
+/// materials now attached: a new digest, so earlier signatures no longer count.
+pub(crate) async fn new_version(
+    db: &impl ConnectionTrait,
+    rec: &ApplicationRecord,
+    form: &Form,
+    material_hashes: &[&str],
+    now: DateTime<Utc>,
+) -> Result<i32> {
     let version = rec.row.version + 1;
     let changes = entities::application::ActiveModel {
         version: Set(version),
@@ -300,14 +386,35 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
         entity_type: Set(form.entity_type.as_str().into()),
         authority: Set(form.admin_code.to_string()),
         form: Set(form.canonical_json()),
-        form_digest: Set(form.digest(id)),
+        form_digest: Set(form.digest(rec.row.id, material_hashes)),
         target_uscc: Set(form.uscc.as_ref().map(|u| u.to_string())),
         updated_at: Set(now),
         ..Default::default()
     };
-    if !store::applications::update_if(&*tx, id, rec.row.version, &rec.row.status, changes).await? {
+    if !store::applications::update_if(db, rec.row.id, rec.row.version, &rec.row.status, changes).await? {
         return Err(precondition_failed(rec.row.version + 1));
     }
+    Ok(version)
+}
+
+/// Replaces the form. `if_match` must be the current version; every edit
+/// makes a new version, so earlier signatures no longer count.
+#[tracing::instrument(skip_all, fields(application = %id))]
+pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, form: Form) -> Result<ApplicationRecord> {
+    validate_kind(&form)?;
+    let registered = check_target(state.db.conn(), a, &form).await?;
+    let form = with_registered_parties(form, registered.as_ref());
+    let now = state.now();
+    let tx = state.db.write().await?;
+    let rec = load_own(&*tx, a, id).await?;
+    if rec.row.version != if_match {
+        return Err(precondition_failed(rec.row.version));
+    }
+    if rec.form.kind != form.kind || rec.form.uscc != form.uscc {
+        return Err(Error::field(Code::ValidationFailed, FieldError::new("kind", "wrong_kind")));
+    }
+    transition(&rec, Event::Edit)?;
+    let version = new_version(&*tx, &rec, &form, &rec.material_hashes(), now).await?;
     write_parties(&*tx, id, &form).await?;
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
@@ -326,19 +433,13 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
     Ok(rec)
 }
 
-fn precondition_failed(current: i32) -> Error {
-    Error::new(Code::PreconditionFailed)
-        .detail(format!("当前版本为 {current}"), format!("The current version is {current}"))
-}
-
 /// The signed-in person signs the current version, if the form names them.
 #[tracing::instrument(skip_all, fields(application = %id))]
 pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
     let now = state.now();
     let tx = state.db.write().await?;
     let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
-    let party = rec.form.parties.iter().find(|p| p.id_number == a.id_number);
-    let Some(party) = party else {
+    let Some(party) = rec.form.parties.iter().find(|p| p.id_number == a.id_number) else {
         return Err(if rec.is_creator(a) {
             Error::field(Code::Forbidden, FieldError::new("parties", "not_a_party"))
         } else {
@@ -346,7 +447,8 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
         });
     };
     transition(&rec, Event::Sign)?;
-    let incomplete = rec.form.completeness();
+    let mut incomplete = rec.form.completeness();
+    incomplete.extend(rec.kind_problems());
     if !incomplete.is_empty() {
         return Err(Error::new(Code::FormIncomplete).with_errors(incomplete));
     }
@@ -449,6 +551,52 @@ pub async fn submit(
     }
 }
 
+/// Roles a restricted person may not hold (Regulation art. 12 and the joint
+/// punishment rules): representative, operator and investor positions.
+const RESTRICTED_ROLES: [Role; 6] = [
+    Role::LegalRepresentative,
+    Role::Operator,
+    Role::Investor,
+    Role::Shareholder,
+    Role::Chair,
+    Role::ExecutiveDirector,
+];
+
+/// Parties barred by a credit restriction, as field errors.
+pub async fn restricted_parties(db: &impl ConnectionTrait, form: &Form, now: DateTime<Utc>) -> Result<Vec<FieldError>> {
+    let concerned: Vec<(usize, &Party)> =
+        form.parties.iter().enumerate().filter(|(_, p)| p.roles.iter().any(|r| RESTRICTED_ROLES.contains(r))).collect();
+    let keys: Vec<String> = concerned.iter().map(|(_, p)| p.id_number.to_string()).collect();
+    let found = store::restrictions::in_force(db, &keys, licence::date_in_china(now)).await?;
+    Ok(concerned
+        .into_iter()
+        .filter_map(|(i, p)| {
+            found.iter().find(|r| r.subject_key == p.id_number.as_str()).map(|r| {
+                FieldError::new(format!("parties[{i}]"), "party_restricted")
+                    .with("name", p.name.clone())
+                    .with("source", r.source.clone())
+                    .with("reason", r.reason.clone())
+            })
+        })
+        .collect())
+}
+
+/// Why an enterprise may not use simplified deregistration (Rules art. 48).
+async fn simplified_exclusions(db: &impl ConnectionTrait, uscc: &str, now: DateTime<Utc>) -> Result<Vec<FieldError>> {
+    let mut out = Vec::new();
+    if let Some(e) = store::enterprises::find_by_uscc(db, uscc).await?
+        && e.abnormal
+    {
+        out.push(FieldError::new("deregistration.mode", "simplified_excluded").with("reason", "abnormal_operations"));
+    }
+    if !store::restrictions::in_force(db, &[uscc.to_string()], licence::date_in_china(now)).await?.is_empty() {
+        out.push(
+            FieldError::new("deregistration.mode", "simplified_excluded").with("reason", "serious_violation_list"),
+        );
+    }
+    Ok(out)
+}
+
 async fn submit_once(
     state: &AppState,
     a: &Applicant,
@@ -469,59 +617,80 @@ async fn submit_once(
     if !outstanding.is_empty() {
         return Err(Error::new(Code::SubmissionIncomplete).with_errors(outstanding));
     }
+    let restricted = restricted_parties(&*tx, &rec.form, now).await?;
+    if !restricted.is_empty() {
+        return Err(Error::new(Code::PartyRestricted).with_errors(restricted));
+    }
     let actor = Principal::Applicant(a.clone()).actor();
-
-    // The name: checked and reserved inside this transaction.
-    let mut name_outcome = None;
-    if let Some(name) = rec.form.name.as_deref().filter(|_| rec.form.kind != Kind::Deregister) {
-        let rules = crate::domain::name::check(name, rec.form.entity_type, &rec.form.admin_code);
-        if let Some(parts) = &rules.parts {
-            names::lock_trade_name(&*tx, &rec.form.admin_code, &parts.trade_name).await?;
+    let simplified = rec.form.deregistration.as_ref().is_some_and(|d| d.mode == DeregistrationMode::Simplified);
+    let target = match &rec.row.target_uscc {
+        Some(u) => Some(store::enterprises::find_by_uscc(&*tx, u).await?.ok_or_else(Error::not_found)?),
+        None => None,
+    };
+    if let Some(t) = &target
+        && t.status != "active"
+    {
+        return Err(Error::field(
+            Code::InvalidState,
+            FieldError::new("uscc", "enterprise_not_changeable").with("status", t.status.clone()),
+        ));
+    }
+    if simplified {
+        let excluded = simplified_exclusions(&*tx, rec.row.target_uscc.as_deref().unwrap_or_default(), now).await?;
+        if !excluded.is_empty() {
+            return Err(Error::new(Code::InvalidState).with_errors(excluded));
         }
-        let enterprise_id = match &rec.form.uscc {
-            Some(u) => store::enterprises::find_by_uscc(&*tx, u.as_str()).await?.map(|e| e.id),
-            None => None,
-        };
-        let outcome = names::check(
-            &*tx,
-            name,
-            rec.form.entity_type,
-            &rec.form.admin_code,
-            names::Exclude { application_id: Some(id), enterprise_id },
-            now,
-        )
-        .await?;
-        if !outcome.available() {
-            return Err(Error::new(Code::NameUnavailable).with_errors(outcome.field_errors("name")));
-        }
-        store::names::release_reservation(&*tx, id).await?;
-        let parts = outcome.parts.as_ref().expect("available names parse");
-        let keeps_own_name = enterprise_id.is_some()
-            && outcome.conflicts.is_empty()
-            && rec.row.target_uscc.is_some()
-            && is_current_name(&*tx, rec.row.target_uscc.as_deref(), name).await?;
-        if !keeps_own_name {
-            store::names::insert(
-                &*tx,
-                store::names::NewName {
-                    authority: rec.form.admin_code.as_str(),
-                    full_name: &parts.full,
-                    trade_name: &parts.trade_name,
-                    industry: parts.industry.as_deref(),
-                    state: "reserved",
-                    application_id: Some(id),
-                    enterprise_id: None,
-                    uscc: None,
-                    reserved_until: Some(now + chrono::Duration::days(state.settings.name_reservation_days)),
-                    now,
-                },
-            )
-            .await?;
-        }
-        name_outcome = Some(outcome);
     }
 
-    let due_at = state.calendar.add_working_days(now, state.settings.review_working_days);
+    // The name: checked and reserved inside this transaction.
+    let name_outcome = if rec.form.kind == Kind::Deregister {
+        None
+    } else {
+        reserve_name(state, &*tx, &rec, target.as_ref().map(|t| t.id), now).await?
+    };
+
+    let mut due_at = state
+        .calendar
+        .add_working_days(now, state.settings.review_days(rec.form.kind.as_str(), rec.form.entity_type.as_str()));
+    if simplified && let Some(t) = &target {
+        let days = if rec.form.entity_type == EntityType::IndividualBusiness {
+            state.settings.deregistration_notice_days_individual
+        } else {
+            state.settings.deregistration_notice_days
+        };
+        let ends_at = now + Duration::days(days);
+        due_at = state.calendar.add_working_days(ends_at, state.settings.review_working_days);
+        let notice_id = Uuid::now_v7();
+        store::notices::insert(
+            &*tx,
+            entities::deregistration_notice::ActiveModel {
+                id: Set(notice_id),
+                application_id: Set(id),
+                enterprise_id: Set(t.id),
+                uscc: Set(t.uscc.clone()),
+                name: Set(t.name.clone()),
+                entity_type: Set(t.entity_type.clone()),
+                authority: Set(t.authority.clone()),
+                starts_at: Set(now),
+                ends_at: Set(ends_at),
+                status: Set("open".into()),
+                created_at: Set(now),
+            },
+        )
+        .await?;
+        audit::record(
+            &*tx,
+            now,
+            &actor,
+            "deregistration_notice.published",
+            Subject { kind: "enterprise", id: &t.uscc },
+            None,
+            None,
+            json!({ "notice_id": notice_id, "ends_at": ends_at }),
+        )
+        .await?;
+    }
+
     let changes = entities::application::ActiveModel {
         status: Set(next.as_str().into()),
         submitted_at: Set(Some(now)),
@@ -545,10 +714,10 @@ async fn submit_once(
     )
     .await?;
 
-    let mut rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
-    if review::auto_approve(state, &*tx, &rec, name_outcome.as_ref(), now).await? {
-        rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
-    }
+    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    review::auto_approve(state, &*tx, &rec, name_outcome.as_ref(), now).await?;
+    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+
     if let Some(idem) = idem {
         idem.remember(&*tx, 200, &render(&rec), now).await?;
     }
@@ -556,12 +725,49 @@ async fn submit_once(
     Ok(Submitted::Fresh(Box::new(rec)))
 }
 
-async fn is_current_name(db: &impl ConnectionTrait, uscc: Option<&str>, name: &str) -> Result<bool> {
-    let Some(uscc) = uscc else { return Ok(false) };
-    Ok(store::enterprises::find_by_uscc(db, uscc)
-        .await?
-        .and_then(|e| e.name)
-        .is_some_and(|n| n == crate::domain::name::normalize(name)))
+/// Checks the name and reserves it for this application. A change that keeps
+/// the enterprise's own name reserves nothing. `None` when there is no name.
+async fn reserve_name(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    rec: &ApplicationRecord,
+    enterprise_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<names::Outcome>> {
+    let Some(name) = rec.form.name.as_deref() else { return Ok(None) };
+    let keeps_own = rec.registered.as_ref().is_some_and(|r| r.name.as_deref() == Some(name));
+    let rules = crate::domain::name::check(name, rec.form.entity_type, &rec.form.admin_code);
+    if keeps_own {
+        // Registered under the rules of its day; not re-examined.
+        return Ok(Some(names::Outcome { parts: rules.parts, violations: vec![], conflicts: vec![] }));
+    }
+    if let Some(parts) = &rules.parts {
+        names::lock_trade_name(db, &rec.form.admin_code, &parts.trade_name).await?;
+    }
+    let exclude = names::Exclude { application_id: Some(rec.row.id), enterprise_id };
+    let outcome = names::check(db, name, rec.form.entity_type, &rec.form.admin_code, exclude, now).await?;
+    if !outcome.available() {
+        return Err(Error::new(Code::NameUnavailable).with_errors(outcome.field_errors("name")));
+    }
+    store::names::release_reservation(db, rec.row.id).await?;
+    let parts = outcome.parts.as_ref().expect("available names parse");
+    store::names::insert(
+        db,
+        store::names::NewName {
+            authority: rec.form.admin_code.as_str(),
+            full_name: &parts.full,
+            trade_name: &parts.trade_name,
+            industry: parts.industry.as_deref(),
+            state: "reserved",
+            application_id: Some(rec.row.id),
+            enterprise_id: None,
+            uscc: None,
+            reserved_until: Some(now + Duration::days(state.settings.name_reservation_days)),
+            now,
+        },
+    )
+    .await?;
+    Ok(Some(outcome))
 }
 
 /// Withdraws an application that has not been decided.
@@ -580,6 +786,9 @@ pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<Appli
         return Err(precondition_failed(rec.row.version));
     }
     store::names::release_reservation(&*tx, id).await?;
+    if let Some(n) = &rec.notice {
+        store::notices::set_status(&*tx, n.id, "open", "closed").await?;
+    }
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
         &*tx,

@@ -110,6 +110,20 @@ pub async fn decide(
             format!("The application is {}; it cannot be decided", t.from),
         )
     })?;
+    if decision == Decision::Approve
+        && let Some(n) = &rec.notice
+    {
+        if n.status == "objected" {
+            return Err(Error::new(Code::InvalidState)
+                .detail("公告期内有异议，不能简易注销", "An objection was lodged during the notice period"));
+        }
+        if n.ends_at > now {
+            return Err(Error::new(Code::InvalidState).detail(
+                format!("简易注销公告期至 {} 结束，届满后方可核准", n.ends_at.to_rfc3339()),
+                format!("The public notice runs until {}; it can be approved after that", n.ends_at.to_rfc3339()),
+            ));
+        }
+    }
     let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     match decision {
         Decision::Reject if reason.is_none() => {
@@ -151,11 +165,16 @@ async fn apply_decision(
         Status::Approved => {
             let i = match rec.form.kind {
                 Kind::Establish => issuance::establish(db, rec, actor, now).await?,
-                Kind::Change | Kind::Deregister => {
-                    return Err(Error::new(Code::InvalidState)
-                        .detail("暂不支持该业务类型的核准", "Approving this kind is not supported yet"));
+                Kind::Change => issuance::change(db, rec, actor, now).await?,
+                Kind::Deregister => {
+                    let i = issuance::deregister(db, rec, actor, now).await?;
+                    if let Some(n) = &rec.notice {
+                        store::notices::set_status(db, n.id, "open", "closed").await?;
+                    }
+                    i
                 }
             };
+
             changes.uscc = Set(Some(i.uscc.clone()));
             changes.enterprise_id = Set(Some(i.enterprise_id));
             changes.decided_at = Set(Some(now));
@@ -165,12 +184,19 @@ async fn apply_decision(
         }
         Status::Rejected => {
             store::names::release_reservation(db, id).await?;
+            if let Some(n) = &rec.notice {
+                store::notices::set_status(db, n.id, "open", "closed").await?;
+            }
             changes.decided_at = Set(Some(now));
             changes.decided_by = Set(Some("reviewer".into()));
             changes.reviewer_key_id = Set(reviewer_key);
         }
-        // Returned: the name stays reserved while the applicant corrects.
+        // Returned: the name stays reserved while the applicant corrects; a
+        // simplified deregistration's notice ends and starts anew on resubmission.
         _ => {
+            if let Some(n) = &rec.notice {
+                store::notices::set_status(db, n.id, "open", "closed").await?;
+            }
             changes.reviewer_key_id = Set(reviewer_key);
         }
     }

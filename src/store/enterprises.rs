@@ -1,6 +1,6 @@
 //! Registered enterprises and their licence versions.
 use entities::{enterprise, licence_version};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 pub use entities::{enterprise::Model as Row, licence_version::Model as LicenceRow};
@@ -17,6 +17,31 @@ pub async fn update(db: &impl ConnectionTrait, row: enterprise::ActiveModel) -> 
     enterprise::Entity::update(row).exec(db).await.map(|_| ())
 }
 
+/// Reads the enterprise for update: PostgreSQL locks the row until the
+/// transaction ends, so concurrent changes to one enterprise queue up.
+pub async fn lock_by_uscc(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<Row>, DbErr> {
+    let mut q = enterprise::Entity::find().filter(enterprise::Column::Uscc.eq(uscc));
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(db).await
+}
+
+/// Marks every current licence version of the enterprise superseded.
+pub async fn supersede_licences(
+    db: &impl ConnectionTrait,
+    enterprise_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    licence_version::Entity::update_many()
+        .col_expr(licence_version::Column::SupersededAt, sea_orm::sea_query::Expr::value(now))
+        .filter(licence_version::Column::EnterpriseId.eq(enterprise_id))
+        .filter(licence_version::Column::SupersededAt.is_null())
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn insert_licence(db: &impl ConnectionTrait, row: licence_version::ActiveModel) -> Result<(), DbErr> {
     licence_version::Entity::insert(row).exec_without_returning(db).await.map(|_| ())
 }
@@ -27,4 +52,32 @@ pub async fn licences(db: &impl ConnectionTrait, enterprise_id: Uuid) -> Result<
         .order_by_asc(licence_version::Column::Version)
         .all(db)
         .await
+}
+
+/// Disclosure search: by exact code, exact full name, or trade name (through
+/// the name register), each an index lookup, newest first.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    q: &str,
+    authority: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Row>, DbErr> {
+    use entities::name_record;
+    use sea_orm::{Condition, sea_query::Query};
+    let by_trade_name = Query::select()
+        .column(name_record::Column::EnterpriseId)
+        .from(name_record::Entity)
+        .and_where(name_record::Column::TradeName.eq(q))
+        .and_where(name_record::Column::EnterpriseId.is_not_null())
+        .to_owned();
+    let mut find = enterprise::Entity::find().filter(
+        Condition::any()
+            .add(enterprise::Column::Uscc.eq(q))
+            .add(enterprise::Column::Name.eq(q))
+            .add(enterprise::Column::Id.in_subquery(by_trade_name)),
+    );
+    if let Some(a) = authority {
+        find = find.filter(enterprise::Column::Authority.eq(a));
+    }
+    find.order_by_desc(enterprise::Column::CreatedAt).limit(limit).all(db).await
 }

@@ -28,7 +28,10 @@ pub mod audit;
 pub mod channels;
 pub mod enterprises;
 pub mod idempotency;
+pub mod materials;
 pub mod names;
+pub mod notices;
+pub mod restrictions;
 pub mod sequences;
 pub mod sessions;
 

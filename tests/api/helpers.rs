@@ -7,7 +7,6 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
-use chrono::Utc;
 use greenchannel::{
     config::Settings,
     domain::{principal::Actor, resident_id},
@@ -203,8 +202,10 @@ impl TestApp {
 
     /// A dev-channel assertion for `p`, with claims adjustable by `edit`.
     pub fn assertion(&self, p: &Person, edit: impl FnOnce(&mut Value)) -> String {
-        let now = Utc::now().timestamp();
+        // The server's clock, which tests may have moved forward.
+        let now = self.clock.now().timestamp();
         let mut claims = json!({
+
             "iss": "dev", "sub": format!("wx-{}", p.id_number), "name": p.name, "id_number": p.id_number,
             "phone": p.phone, "iat": now, "exp": now + 300, "jti": Uuid::new_v4().to_string(),
         });
@@ -299,4 +300,72 @@ pub async fn submitted_application(app: &TestApp, token: &str, form: &Value) -> 
     .await
     .ok();
     id
+}
+
+/// The smallest file each sniffer accepts.
+pub fn tiny_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()
+}
+
+pub fn tiny_png() -> Vec<u8> {
+    let mut v = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    v.extend_from_slice(&[0u8; 32]);
+    v
+}
+
+impl TestApp {
+    /// Uploads a material as the raw body.
+    pub async fn attach(&self, token: &str, id: &str, kind: &str, bytes: Vec<u8>, content_type: &str) -> Resp {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/applications/{id}/materials?kind={kind}&filename=doc", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        Resp { status, headers, body: serde_json::from_str(&text).unwrap_or_default(), text }
+    }
+
+    /// Every given person signs in and signs the application.
+    pub async fn sign_all(&self, id: &str, people: &[&Person]) {
+        for p in people {
+            let t = self.sign_in(p).await;
+            let r = self.post(&format!("/api/v1/applications/{id}/signatures"), &t, &json!({})).await;
+            assert_eq!(r.status, 201, "{} signs: {}", p.name, r.text);
+        }
+    }
+
+    pub async fn submit(&self, token: &str, id: &str) -> Resp {
+        self.request(
+            Method::POST,
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(token),
+            None,
+            &[("Idempotency-Key", &Uuid::new_v4().to_string())],
+        )
+        .await
+    }
+
+    pub async fn decide(&self, reviewer: &str, id: &str, body: Value) -> Resp {
+        self.post(&format!("/api/v1/review/applications/{id}/decision"), reviewer, &body).await
+    }
+
+    /// Establishes an online-shop individual business for `p` through a
+    /// reviewer; returns (session token, USCC).
+    pub async fn establish_shop(&self, p: &Person, name: Option<&str>) -> (String, String) {
+        let token = self.sign_in(p).await;
+        let id = submitted_application(self, &token, &online_shop_form(p, name)).await;
+        let reviewer = self.reviewer(COUNTY).await;
+        let d = self.decide(&reviewer, &id, json!({ "decision": "approve" })).await;
+        (token, d.ok()["uscc"].as_str().unwrap().to_string())
+    }
+}
+
+pub fn address(detail: &str) -> Value {
+    json!({ "township_code": "610727001", "detail": detail })
 }

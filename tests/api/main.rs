@@ -7,4 +7,5 @@ mod auth;
 mod contract;
 mod errors;
 mod operations;
+mod registration;
 mod slice;
