@@ -50,6 +50,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ChannelsCommand,
     },
+    /// Fill the database with realistic registered enterprises (benchmarks, demos).
+    Seed {
+        #[arg(long)]
+        enterprises: u64,
+        /// Seed of the generator: the same seed writes the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Credit restrictions (serious-dishonesty lists).
     Restrictions {
         #[command(subcommand)]
@@ -206,6 +214,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let ids = services::admin::add_restrictions(&state, &operator(), rs).await.map_err(describe)?;
             println!("imported {} restrictions", ids.len());
+            Ok(())
+        }
+        Command::Seed { enterprises, seed } => {
+            let state = offline_state(settings).await?;
+            let bar = indicatif::ProgressBar::new(enterprises);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {pos}/{len} enterprises ({per_sec}, eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            let start = std::time::Instant::now();
+            services::seed::seed(&state, enterprises, seed, |done| bar.set_position(done)).await.map_err(describe)?;
+            bar.finish();
+            println!("seeded {enterprises} enterprises in {:.1}s", start.elapsed().as_secs_f64());
             Ok(())
         }
         Command::DevAssertion { name, id_number, phone, ttl } => {

@@ -52,6 +52,11 @@ pub struct Settings {
     pub name_reservation_days: i64,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     pub shutdown_grace_seconds: u64,
+    /// Seconds an instance may reuse a verified bearer credential without
+    /// asking the database again. A sign-out or revocation takes effect at
+    /// once on the instance that made it and within this many seconds on
+    /// the others. 0 disables the cache.
+    pub auth_cache_seconds: u64,
     /// Approve plain cases at submission (秒批).
     pub auto_approval: bool,
     /// Entity types eligible for automatic approval.
@@ -80,6 +85,7 @@ impl Default for Settings {
             extra_working_days: Vec::new(),
             name_reservation_days: 60,
             shutdown_grace_seconds: 20,
+            auth_cache_seconds: 5,
             auto_approval: true,
             auto_approval_entity_types: vec!["individual_business".into(), "sole_proprietorship".into()],
         }
@@ -160,6 +166,9 @@ impl Settings {
         }
         if let Some(v) = get("GREENCHANNEL_EXTRA_WORKING_DAYS") {
             self.extra_working_days = list(v);
+        }
+        if let Some(v) = get("GREENCHANNEL_AUTH_CACHE_SECONDS") {
+            self.auth_cache_seconds = parse("GREENCHANNEL_AUTH_CACHE_SECONDS", v)?;
         }
         if let Some(v) = get("GREENCHANNEL_AUTO_APPROVAL") {
             self.auto_approval = matches!(v.trim(), "1" | "true" | "yes" | "on");

@@ -41,6 +41,8 @@ pub struct Inner {
     pub clock: Clock,
     /// Origin printed into QR codes and links.
     pub public_base_url: String,
+    /// Verified bearer credentials by hash, with the time they stop being valid.
+    pub principals: moka::sync::Cache<String, (crate::domain::principal::Principal, DateTime<Utc>)>,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,7 +56,11 @@ impl AppState {
     pub fn new(db: Db, settings: Settings, clock: Clock, bound: SocketAddr) -> anyhow::Result<Self> {
         let calendar = settings.calendar().map_err(|e| anyhow::anyhow!(e))?;
         let public_base_url = settings.public_base_url(bound);
-        Ok(Self(Arc::new(Inner { db, settings, calendar, clock, public_base_url })))
+        let principals = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(std::time::Duration::from_secs(settings.auth_cache_seconds.max(1)))
+            .build();
+        Ok(Self(Arc::new(Inner { db, settings, calendar, clock, public_base_url, principals })))
     }
 
     pub fn now(&self) -> DateTime<Utc> {

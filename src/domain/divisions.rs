@@ -69,6 +69,14 @@ pub fn counties() -> impl Iterator<Item = (&'static str, &'static County)> {
     INDEX.counties.iter().map(|(k, v)| (*k, v))
 }
 
+/// The township codes of a county, in code order.
+pub fn townships_of(county: &str) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> =
+        INDEX.townships.iter().filter(|(_, t)| t.county == county).map(|(k, _)| *k).collect();
+    v.sort_unstable();
+    v
+}
+
 pub fn provinces() -> impl Iterator<Item = (&'static str, &'static str)> {
     INDEX.provinces.iter().map(|(k, v)| (*k, *v))
 }

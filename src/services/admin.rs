@@ -62,7 +62,7 @@ pub async fn add_restrictions(state: &AppState, actor: &Actor, rs: Vec<NewRestri
         .await?;
         let shown = if kind == "person" { crate::domain::resident_id::mask(&key) } else { key };
         audit::record(
-            &*tx,
+            &tx,
             now,
             actor,
             "restriction.added",
@@ -85,7 +85,7 @@ pub async fn lift_restriction(state: &AppState, actor: &Actor, id: Uuid) -> Resu
         return Err(Error::not_found());
     }
     audit::record(
-        &*tx,
+        &tx,
         now,
         actor,
         "restriction.lifted",
@@ -121,7 +121,7 @@ pub async fn set_abnormal(
     store::enterprises::update(&*tx, am).await?;
     let action = if abnormal { "enterprise.abnormal_flagged" } else { "enterprise.abnormal_cleared" };
     audit::record(
-        &*tx,
+        &tx,
         now,
         actor,
         action,
@@ -155,7 +155,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
     am.updated_at = Set(now);
     store::enterprises::update(&*tx, am).await?;
     audit::record(
-        &*tx,
+        &tx,
         now,
         actor,
         "enterprise.revoked",

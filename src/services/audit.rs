@@ -1,8 +1,12 @@
-//! Writing audit events from services, with the clock and actor in hand.
+//! Recording audit events from services: queued on the write transaction,
+//! written with it.
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::DbErr;
 
-use crate::{domain::principal::Actor, store};
+use crate::{
+    domain::principal::Actor,
+    store::{self, WriteTx},
+};
 
 pub struct Subject<'a> {
     pub kind: &'a str,
@@ -11,7 +15,7 @@ pub struct Subject<'a> {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
-    db: &impl ConnectionTrait,
+    tx: &WriteTx,
     at: DateTime<Utc>,
     actor: &Actor,
     action: &str,
@@ -21,7 +25,7 @@ pub async fn record(
     detail: serde_json::Value,
 ) -> Result<(), DbErr> {
     store::audit::record(
-        db,
+        tx,
         store::audit::Event {
             at,
             actor,
@@ -32,6 +36,6 @@ pub async fn record(
             after_version,
             detail,
         },
-    )
-    .await
+    );
+    Ok(())
 }

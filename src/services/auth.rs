@@ -253,7 +253,7 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
     .await?;
     let actor = Actor { role: "applicant", id: id_number.to_string(), channel: Some(channel.to_string()) };
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "session.created",
@@ -267,47 +267,57 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
     Ok(SessionToken { token, expires_at, name, id_number_masked: id_number.masked() })
 }
 
-/// Resolves a bearer token to its caller, or `unauthorized`.
+/// Resolves a bearer token to its caller, or `unauthorized`. Recently
+/// verified credentials are reused for `auth_cache_seconds` (never past their
+/// own expiry).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
     let now = state.now();
     let hash = credentials::hash(token);
+    if state.settings.auth_cache_seconds > 0 {
+        if let Some((p, until)) = state.principals.get(&hash)
+            && until > now
+        {
+            return Ok(p);
+        }
+        let (p, until) = lookup(state, token, &hash, now).await?;
+        state.principals.insert(hash, (p.clone(), until));
+        return Ok(p);
+    }
+    lookup(state, token, &hash, now).await.map(|(p, _)| p)
+}
+
+/// The principal behind a credential and when it stops being valid. The
+/// prefix says which table holds it.
+async fn lookup(state: &AppState, token: &str, hash: &str, now: DateTime<Utc>) -> Result<(Principal, DateTime<Utc>)> {
+    let unauthorized = || Error::new(Code::Unauthorized);
     if token.starts_with(credentials::SESSION_PREFIX) {
-        let s = store::sessions::find_live(state.db.conn(), &hash, now)
-            .await?
-            .ok_or_else(|| Error::new(Code::Unauthorized))?;
-        let id_number = ResidentId::parse(&s.id_number).map_err(|_| Error::new(Code::Unauthorized))?;
-        return Ok(Principal::Applicant(Applicant {
+        let s = store::sessions::find_live(state.db.conn(), hash, now).await?.ok_or_else(unauthorized)?;
+        let id_number = ResidentId::parse(&s.id_number).map_err(|_| unauthorized())?;
+        let until = s.expires_at;
+        let p = Principal::Applicant(Applicant {
             session_id: s.id,
             id_number,
             name: s.name,
             phone: s.phone,
             channel_id: s.channel_id,
-        }));
+        });
+        return Ok((p, until));
     }
     if token.starts_with(credentials::API_KEY_PREFIX) {
-        let k = store::api_keys::find_live(state.db.conn(), &hash, now)
-            .await?
-            .ok_or_else(|| Error::new(Code::Unauthorized))?;
+        let k = store::api_keys::find_live(state.db.conn(), hash, now).await?.ok_or_else(unauthorized)?;
         let role = match k.role.as_str() {
             "reviewer" => StaffRole::Reviewer {
-                authority: k
-                    .authority
-                    .as_deref()
-                    .and_then(|a| AdminCode::parse(a).ok())
-                    .ok_or_else(|| Error::new(Code::Unauthorized))?,
+                authority: k.authority.as_deref().and_then(|a| AdminCode::parse(a).ok()).ok_or_else(unauthorized)?,
             },
-            "department" => {
-                StaffRole::Department { code: k.department_code.clone().ok_or_else(|| Error::new(Code::Unauthorized))? }
-            }
-            "platform" => {
-                StaffRole::Platform { id: k.platform_id.clone().ok_or_else(|| Error::new(Code::Unauthorized))? }
-            }
+            "department" => StaffRole::Department { code: k.department_code.clone().ok_or_else(unauthorized)? },
+            "platform" => StaffRole::Platform { id: k.platform_id.clone().ok_or_else(unauthorized)? },
             "admin" => StaffRole::Admin,
-            _ => return Err(Error::new(Code::Unauthorized)),
+            _ => return Err(unauthorized()),
         };
-        return Ok(Principal::Staff(Staff { key_id: k.id, name: k.name, role }));
+        let until = k.expires_at.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        return Ok((Principal::Staff(Staff { key_id: k.id, name: k.name, role }), until));
     }
-    Err(Error::new(Code::Unauthorized))
+    Err(unauthorized())
 }
 
 pub async fn sign_out(state: &AppState, applicant: &Applicant) -> Result<()> {
@@ -317,7 +327,7 @@ pub async fn sign_out(state: &AppState, applicant: &Applicant) -> Result<()> {
     let actor =
         Actor { role: "applicant", id: applicant.id_number.to_string(), channel: Some(applicant.channel_id.clone()) };
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "session.revoked",
@@ -328,6 +338,8 @@ pub async fn sign_out(state: &AppState, applicant: &Applicant) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    // After the commit, so no request can re-cache the revoked session.
+    state.principals.invalidate_all();
     Ok(())
 }
 
@@ -401,7 +413,7 @@ pub async fn create_api_key(state: &AppState, actor: &Actor, k: NewApiKey) -> Re
     )
     .await?;
     audit::record(
-        &*tx,
+        &tx,
         now,
         actor,
         "api_key.created",
@@ -422,7 +434,7 @@ pub async fn revoke_api_key(state: &AppState, actor: &Actor, id: Uuid) -> Result
         return Err(Error::not_found());
     }
     audit::record(
-        &*tx,
+        &tx,
         now,
         actor,
         "api_key.revoked",
@@ -433,6 +445,7 @@ pub async fn revoke_api_key(state: &AppState, actor: &Actor, id: Uuid) -> Result
     )
     .await?;
     tx.commit().await?;
+    state.principals.invalidate_all();
     Ok(())
 }
 
@@ -453,7 +466,7 @@ pub async fn register_channel(state: &AppState, actor: &Actor, id: &str, name: &
     let tx = state.db.write().await?;
     store::channels::upsert(&*tx, id, name, alg, &material, now).await?;
     audit::record(
-        &*tx,
+        &tx,
         now,
         actor,
         "channel.registered",

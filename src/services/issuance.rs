@@ -19,6 +19,7 @@ use crate::{
     },
     error::{Error, Result},
     store,
+    store::WriteTx,
 };
 
 pub struct Issued {
@@ -35,7 +36,7 @@ pub async fn allocate_uscc(db: &impl ConnectionTrait, form: &Form) -> Result<Usc
 }
 
 async fn write_licence(
-    db: &impl ConnectionTrait,
+    db: &WriteTx,
     enterprise_id: Uuid,
     application_id: Uuid,
     content: &LicenceContent,
@@ -58,12 +59,7 @@ async fn write_licence(
 }
 
 /// Establishment: a new enterprise with licence version 1.
-pub async fn establish(
-    db: &impl ConnectionTrait,
-    rec: &ApplicationRecord,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Issued> {
+pub async fn establish(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
     debug_assert_eq!(rec.form.kind, Kind::Establish);
     let form = &rec.form;
     let code = allocate_uscc(db, form).await?;
@@ -97,7 +93,10 @@ pub async fn establish(
     )
     .await?;
     write_licence(db, enterprise_id, rec.row.id, &content, now).await?;
-    store::names::register_reserved(db, rec.row.id, enterprise_id, code.as_str()).await?;
+    if form.name.is_some() {
+        store::names::register_reserved(db, rec.row.id, enterprise_id, code.as_str()).await?;
+    }
+
     let subject = code.to_string();
     audit::record(
         db,
@@ -126,12 +125,7 @@ pub async fn establish(
 
 /// A change: the enterprise takes the new facts and a new licence version;
 /// earlier versions stay, marked superseded.
-pub async fn change(
-    db: &impl ConnectionTrait,
-    rec: &ApplicationRecord,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Issued> {
+pub async fn change(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
     let form = &rec.form;
     let uscc = form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("change without uscc")))?;
     let ent = store::enterprises::lock_by_uscc(db, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
@@ -184,12 +178,7 @@ pub async fn change(
 
 /// Deregistration: the enterprise ends; its name is released (and blocks
 /// the same trade name for a year, art. 17); its licences stop being valid.
-pub async fn deregister(
-    db: &impl ConnectionTrait,
-    rec: &ApplicationRecord,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<Issued> {
+pub async fn deregister(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
     let uscc = rec.form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("deregistration without uscc")))?;
     let ent = store::enterprises::lock_by_uscc(db, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     if ent.status != "active" {

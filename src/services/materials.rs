@@ -70,7 +70,7 @@ pub async fn upload(state: &AppState, a: &Applicant, id: Uuid, up: Upload) -> Re
     let version = registration::new_version(&*tx, &rec, &rec.form, &hashes, now).await?;
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "material.attached",
@@ -97,7 +97,7 @@ pub async fn remove(state: &AppState, a: &Applicant, id: Uuid, material_id: Uuid
     let version = registration::new_version(&*tx, &rec, &rec.form, &hashes, now).await?;
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "material.removed",

@@ -15,3 +15,4 @@ pub mod names;
 pub mod notices;
 pub mod registration;
 pub mod review;
+pub mod seed;

@@ -63,7 +63,7 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
     store::notices::set_status(&*tx, notice_id, "open", "objected").await?;
     let actor = Actor::public(client);
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "deregistration_notice.objected",
@@ -88,7 +88,7 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
         };
         if store::applications::update_if(&*tx, app.id, app.version, "submitted", changes).await? {
             audit::record(
-                &*tx,
+                &tx,
                 now,
                 &Actor::system(),
                 "application.rejected",

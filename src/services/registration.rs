@@ -71,6 +71,23 @@ impl ApplicationRecord {
         Ok(Self { row, form, signatures, materials, registered, notice })
     }
 
+    /// Re-reads the row after a change made in this transaction (and the
+    /// signatures or notice when they may have moved): cheaper than a reload.
+    pub async fn refresh(&mut self, db: &impl ConnectionTrait) -> Result<()> {
+        let row = store::applications::find(db, self.row.id).await?.ok_or_else(Error::not_found)?;
+        if row.version != self.row.version {
+            self.signatures = store::applications::signatures(db, row.id, row.version).await?;
+        }
+        if row.form != self.row.form {
+            self.form = parse_form(&row.form, &row.id.to_string())?;
+        }
+        if self.form.deregistration.as_ref().is_some_and(|d| d.mode == DeregistrationMode::Simplified) {
+            self.notice = store::notices::for_application(db, row.id).await?;
+        }
+        self.row = row;
+        Ok(())
+    }
+
     pub fn status(&self) -> Status {
         Status::parse(&self.row.status).unwrap_or(Status::Draft)
     }
@@ -268,7 +285,7 @@ fn with_registered_parties(mut form: Form, registered: Option<&Form>) -> Form {
     form
 }
 
-async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form) -> Result<()> {
+async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form, fresh: bool) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     let rows = form
         .parties
@@ -285,7 +302,7 @@ async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form) -> Resu
                 .join(","),
         })
         .collect::<Vec<_>>();
-    store::applications::replace_parties(db, id, rows).await?;
+    store::applications::replace_parties(db, id, rows, fresh).await?;
     Ok(())
 }
 
@@ -297,44 +314,42 @@ pub async fn create(state: &AppState, a: &Applicant, form: Form) -> Result<Appli
     let id = Uuid::now_v7();
     let now = state.now();
     let digest = form.digest(id, &[]);
+    let row = entities::application::Model {
+        id,
+        kind: form.kind.as_str().into(),
+        entity_type: form.entity_type.as_str().into(),
+        authority: form.admin_code.to_string(),
+        status: Status::Draft.as_str().into(),
+        version: 1,
+        name: form.name.clone(),
+        form: form.canonical_json(),
+        form_digest: digest,
+        applicant_id_number: a.id_number.to_string(),
+        applicant_name: a.name.clone(),
+        channel_id: a.channel_id.clone(),
+        target_uscc: form.uscc.as_ref().map(|u| u.to_string()),
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        due_at: None,
+        decided_at: None,
+        decided_by: None,
+        reviewer_key_id: None,
+        decision_reason: None,
+        field_comments: None,
+        auto_review: None,
+        notice_acknowledged_version: None,
+        notice_acknowledged_at: None,
+        uscc: None,
+        enterprise_id: None,
+    };
     let tx = state.db.write().await?;
-    store::applications::insert(
-        &*tx,
-        entities::application::ActiveModel {
-            id: Set(id),
-            kind: Set(form.kind.as_str().into()),
-            entity_type: Set(form.entity_type.as_str().into()),
-            authority: Set(form.admin_code.to_string()),
-            status: Set(Status::Draft.as_str().into()),
-            version: Set(1),
-            name: Set(form.name.clone()),
-            form: Set(form.canonical_json()),
-            form_digest: Set(digest),
-            applicant_id_number: Set(a.id_number.to_string()),
-            applicant_name: Set(a.name.clone()),
-            channel_id: Set(a.channel_id.clone()),
-            target_uscc: Set(form.uscc.as_ref().map(|u| u.to_string())),
-            created_at: Set(now),
-            updated_at: Set(now),
-            submitted_at: Set(None),
-            due_at: Set(None),
-            decided_at: Set(None),
-            decided_by: Set(None),
-            reviewer_key_id: Set(None),
-            decision_reason: Set(None),
-            field_comments: Set(None),
-            auto_review: Set(None),
-            notice_acknowledged_version: Set(None),
-            notice_acknowledged_at: Set(None),
-            uscc: Set(None),
-            enterprise_id: Set(None),
-        },
-    )
-    .await?;
-    write_parties(&*tx, id, &form).await?;
+    store::applications::insert(&*tx, row.clone().into()).await?;
+    write_parties(&*tx, id, &form, true).await?;
+
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "application.created",
@@ -344,9 +359,8 @@ pub async fn create(state: &AppState, a: &Applicant, form: Form) -> Result<Appli
         json!({ "kind": form.kind.as_str(), "entity_type": form.entity_type.as_str(), "uscc": form.uscc }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
-    Ok(rec)
+    Ok(ApplicationRecord { row, form, signatures: vec![], materials: vec![], registered, notice: None })
 }
 
 pub async fn list_mine(
@@ -415,10 +429,11 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
     }
     transition(&rec, Event::Edit)?;
     let version = new_version(&*tx, &rec, &form, &rec.material_hashes(), now).await?;
-    write_parties(&*tx, id, &form).await?;
+    write_parties(&*tx, id, &form, false).await?;
+
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "application.updated",
@@ -455,7 +470,7 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
     if rec.has_signed(a.id_number.as_str()) {
         return Ok(rec);
     }
-    store::applications::insert_signature(
+    let signature = store::applications::insert_signature(
         &*tx,
         store::applications::NewSignature {
             application_id: id,
@@ -469,9 +484,10 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
         },
     )
     .await?;
+
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "application.signed",
@@ -481,8 +497,9 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
         json!({ "digest": rec.row.form_digest, "signer": resident_id::mask(a.id_number.as_str()) }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
+    let mut rec = rec;
+    rec.signatures.push(signature);
     Ok(rec)
 }
 
@@ -507,7 +524,7 @@ pub async fn acknowledge_notice(state: &AppState, a: &Applicant, id: Uuid) -> Re
     let actor = Principal::Applicant(a.clone()).actor();
     let permits: Vec<&str> = rec.form.scope.iter().filter_map(|s| s.permit).collect();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "notice.acknowledged",
@@ -540,13 +557,14 @@ pub async fn submit(
 ) -> Result<Submitted> {
     let attempt = submit_once(state, a, id, idem, &render).await;
     match (attempt, idem) {
-        // A concurrent duplicate may have won the race: answer with its result.
-        (Err(e), Some(idem)) if matches!(e.code, Code::InvalidState | Code::PreconditionFailed | Code::Internal) => {
-            match idem.lookup(state.db.conn()).await? {
-                Some(replay) => Ok(Submitted::Replayed(replay)),
-                None => Err(e),
-            }
-        }
+        // The key may have been used already (an earlier or concurrent
+        // success): answer with that result, or refuse a different request
+        // under the same key, before reporting this attempt's failure.
+        (Err(e), Some(idem)) => match idem.lookup(state.db.conn()).await {
+            Ok(Some(replay)) => Ok(Submitted::Replayed(replay)),
+            Err(reused) if reused.code == Code::IdempotencyKeyReused => Err(reused),
+            _ => Err(e),
+        },
         (r, _) => r,
     }
 }
@@ -604,15 +622,14 @@ async fn submit_once(
     idem: Option<&Idem>,
     render: &impl Fn(&ApplicationRecord) -> String,
 ) -> Result<Submitted> {
+    // A repeated key is not looked up first: a repeat finds the application
+    // already submitted (invalid_state) or the key taken (unique violation),
+    // and `submit` then answers with the remembered response.
     let now = state.now();
     let tx = state.db.write().await?;
-    if let Some(idem) = idem
-        && let Some(replay) = idem.lookup(&*tx).await?
-    {
-        return Ok(Submitted::Replayed(replay));
-    }
     let rec = load_own(&*tx, a, id).await?;
     let next = transition(&rec, Event::Submit)?;
+
     let outstanding = rec.outstanding();
     if !outstanding.is_empty() {
         return Err(Error::new(Code::SubmissionIncomplete).with_errors(outstanding));
@@ -679,7 +696,7 @@ async fn submit_once(
         )
         .await?;
         audit::record(
-            &*tx,
+            &tx,
             now,
             &actor,
             "deregistration_notice.published",
@@ -698,12 +715,14 @@ async fn submit_once(
         updated_at: Set(now),
         ..Default::default()
     };
-    if !store::applications::update_if(&*tx, id, rec.row.version, &rec.row.status, changes).await? {
+    let Some(submitted) =
+        store::applications::update_returning(&*tx, id, rec.row.version, &rec.row.status, changes).await?
+    else {
         return Err(precondition_failed(rec.row.version));
-    }
+    };
     let similar: Vec<String> = name_outcome.iter().flat_map(|o| o.conflicts.iter().map(|c| c.name.clone())).collect();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "application.submitted",
@@ -714,9 +733,14 @@ async fn submit_once(
     )
     .await?;
 
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
-    review::auto_approve(state, &*tx, &rec, name_outcome.as_ref(), now).await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let mut rec = rec;
+    rec.row = submitted;
+    if simplified {
+        rec.notice = store::notices::for_application(&*tx, id).await?;
+    }
+    if let Some(row) = review::auto_approve(state, &tx, &rec, name_outcome.as_ref(), now).await? {
+        rec.row = row;
+    }
 
     if let Some(idem) = idem {
         idem.remember(&*tx, 200, &render(&rec), now).await?;
@@ -749,8 +773,12 @@ async fn reserve_name(
     if !outcome.available() {
         return Err(Error::new(Code::NameUnavailable).with_errors(outcome.field_errors("name")));
     }
-    store::names::release_reservation(db, rec.row.id).await?;
+    if rec.row.submitted_at.is_some() {
+        // A resubmission replaces its earlier reservation.
+        store::names::release_reservation(db, rec.row.id).await?;
+    }
     let parts = outcome.parts.as_ref().expect("available names parse");
+
     store::names::insert(
         db,
         store::names::NewName {
@@ -791,7 +819,7 @@ pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<Appli
     }
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &*tx,
+        &tx,
         now,
         &actor,
         "application.withdrawn",

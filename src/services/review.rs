@@ -1,7 +1,7 @@
 //! The registration authority's side: the review queue, one-step decisions
 //! (approve, reject, return for correction), and automatic approval.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +23,7 @@ use crate::{
     error::{Code, Error, Result},
     state::AppState,
     store,
+    store::{WriteTx, applications::Row as ApplicationRow},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,15 +136,16 @@ pub async fn decide(
         _ => {}
     }
     let actor = principal.actor();
-    apply_decision(&*tx, &rec, next, &actor, Some(reviewer.key_id), reason, &comments, now).await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let row = apply_decision(&tx, &rec, next, &actor, Some(reviewer.key_id), reason, &comments, now, None).await?;
     tx.commit().await?;
+    let mut rec = rec;
+    rec.row = row;
     Ok(rec)
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn apply_decision(
-    db: &impl ConnectionTrait,
+    db: &WriteTx,
     rec: &ApplicationRecord,
     next: Status,
     actor: &Actor,
@@ -151,10 +153,13 @@ async fn apply_decision(
     reason: Option<String>,
     comments: &[FieldComment],
     now: DateTime<Utc>,
-) -> Result<()> {
+    auto_review: Option<String>,
+) -> Result<ApplicationRow> {
     let id = rec.row.id;
     let mut changes = entities::application::ActiveModel {
+        auto_review: auto_review.map(|a| Set(Some(a))).unwrap_or_default(),
         status: Set(next.as_str().into()),
+
         updated_at: Set(now),
         decision_reason: Set(reason.clone()),
         field_comments: Set((!comments.is_empty()).then(|| serde_json::to_string(comments).unwrap_or_default())),
@@ -200,9 +205,11 @@ async fn apply_decision(
             changes.reviewer_key_id = Set(reviewer_key);
         }
     }
-    if !store::applications::update_if(db, id, rec.row.version, &rec.row.status, changes).await? {
+    let Some(row) = store::applications::update_returning(db, id, rec.row.version, &rec.row.status, changes).await?
+    else {
         return Err(Error::new(Code::PreconditionFailed));
-    }
+    };
+
     let action = match next {
         Status::Approved => "application.approved",
         Status::Rejected => "application.rejected",
@@ -219,7 +226,7 @@ async fn apply_decision(
         json!({ "reason": reason, "field_comments": comments, "uscc": issued.as_ref().map(|i| i.uscc.clone()) }),
     )
     .await?;
-    Ok(())
+    Ok(row)
 }
 
 /// The configured automatic-approval policy.
@@ -231,29 +238,26 @@ pub fn policy(state: &AppState) -> Policy {
 }
 
 /// Evaluates the automatic rules on a just-submitted application, records
-/// them, and approves when all pass. Returns whether it approved.
+/// them, and approves when all pass. Returns the updated row.
 pub async fn auto_approve(
     state: &AppState,
-    db: &impl ConnectionTrait,
+    db: &WriteTx,
     rec: &ApplicationRecord,
     name: Option<&names::Outcome>,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<ApplicationRow>> {
     let facts = Facts {
         name_clean: name.is_none_or(|o| o.available() && o.conflicts.is_empty()),
         restricted_parties: 0,
         address_concentration: false,
     };
     let outcome = auto_approval::evaluate(&policy(state), &rec.form, &facts);
-    let recorded = entities::application::ActiveModel {
-        auto_review: Set(Some(serde_json::to_string(&outcome).unwrap_or_default())),
-        ..Default::default()
-    };
-    store::applications::update_if(db, rec.row.id, rec.row.version, &rec.row.status, recorded).await?;
+    let recorded = serde_json::to_string(&outcome).unwrap_or_default();
     if !outcome.approved {
-        return Ok(false);
+        let changes = entities::application::ActiveModel { auto_review: Set(Some(recorded)), ..Default::default() };
+        return Ok(
+            store::applications::update_returning(db, rec.row.id, rec.row.version, &rec.row.status, changes).await?
+        );
     }
-    let rec = ApplicationRecord::load(db, rec.row.id).await?.ok_or_else(Error::not_found)?;
-    apply_decision(db, &rec, Status::Approved, &Actor::system(), None, None, &[], now).await?;
-    Ok(true)
+    apply_decision(db, rec, Status::Approved, &Actor::system(), None, None, &[], now, Some(recorded)).await.map(Some)
 }

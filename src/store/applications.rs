@@ -36,6 +36,24 @@ pub async fn update_if(
     Ok(r.rows_affected == 1)
 }
 
+/// Like [`update_if`], returning the updated row (one round trip).
+pub async fn update_returning(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    version: i32,
+    status: &str,
+    changes: Changes,
+) -> Result<Option<Row>, DbErr> {
+    let mut rows = application::Entity::update_many()
+        .set(changes)
+        .filter(application::Column::Id.eq(id))
+        .filter(application::Column::Version.eq(version))
+        .filter(application::Column::Status.eq(status))
+        .exec_with_returning(db)
+        .await?;
+    Ok(rows.pop())
+}
+
 /// The person's applications: created by them or naming them as a party,
 /// newest first, after `before` (a cursor of ids, which are time-ordered).
 pub async fn list_for_person(
@@ -97,15 +115,21 @@ pub struct PartyRow<'a> {
     pub roles: String,
 }
 
+/// Writes the parties of an application, replacing any earlier list
+/// (`fresh`: the application was just created, there is none).
 pub async fn replace_parties(
     db: &impl ConnectionTrait,
     application_id: Uuid,
     parties: Vec<PartyRow<'_>>,
+    fresh: bool,
 ) -> Result<(), DbErr> {
-    application_party::Entity::delete_many()
-        .filter(application_party::Column::ApplicationId.eq(application_id))
-        .exec(db)
-        .await?;
+    if !fresh {
+        application_party::Entity::delete_many()
+            .filter(application_party::Column::ApplicationId.eq(application_id))
+            .exec(db)
+            .await?;
+    }
+
     if parties.is_empty() {
         return Ok(());
     }
@@ -129,19 +153,20 @@ pub struct NewSignature<'a> {
     pub at: DateTime<Utc>,
 }
 
-pub async fn insert_signature(db: &impl ConnectionTrait, s: NewSignature<'_>) -> Result<(), DbErr> {
-    let am = signature::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        application_id: Set(s.application_id),
-        version: Set(s.version),
-        id_number: Set(s.id_number.to_string()),
-        name: Set(s.name.to_string()),
-        digest: Set(s.digest.to_string()),
-        channel_id: Set(s.channel_id.to_string()),
-        session_id: Set(s.session_id),
-        signed_at: Set(s.at),
+pub async fn insert_signature(db: &impl ConnectionTrait, s: NewSignature<'_>) -> Result<signature::Model, DbErr> {
+    let row = signature::Model {
+        id: Uuid::now_v7(),
+        application_id: s.application_id,
+        version: s.version,
+        id_number: s.id_number.to_string(),
+        name: s.name.to_string(),
+        digest: s.digest.to_string(),
+        channel_id: s.channel_id.to_string(),
+        session_id: s.session_id,
+        signed_at: s.at,
     };
-    signature::Entity::insert(am).exec_without_returning(db).await.map(|_| ())
+    signature::Entity::insert(signature::ActiveModel::from(row.clone())).exec_without_returning(db).await?;
+    Ok(row)
 }
 
 pub async fn signatures(

@@ -1,8 +1,10 @@
-//! The audit trail. Always written inside the transaction of the change it records.
+//! The audit trail. Events are queued on the write transaction and inserted
+//! together right before it commits (see [`super::WriteTx`]).
 use chrono::{DateTime, Utc};
 use entities::audit_event;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+use super::WriteTx;
 use crate::domain::principal::Actor;
 
 pub struct Event<'a> {
@@ -16,8 +18,8 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
-pub async fn record(db: &impl ConnectionTrait, e: Event<'_>) -> Result<(), DbErr> {
-    let am = audit_event::ActiveModel {
+pub fn record(tx: &WriteTx, e: Event<'_>) {
+    tx.audit(audit_event::ActiveModel {
         id: Default::default(),
         occurred_at: Set(e.at),
         actor_role: Set(e.actor.role.to_string()),
@@ -29,8 +31,14 @@ pub async fn record(db: &impl ConnectionTrait, e: Event<'_>) -> Result<(), DbErr
         before_version: Set(e.before_version),
         after_version: Set(e.after_version),
         detail: Set(e.detail.to_string()),
-    };
-    audit_event::Entity::insert(am).exec_without_returning(db).await.map(|_| ())
+    });
+}
+
+pub(super) async fn insert_many(db: &impl ConnectionTrait, events: Vec<audit_event::ActiveModel>) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    audit_event::Entity::insert_many(events).exec_without_returning(db).await.map(|_| ())
 }
 
 pub async fn for_subject(

@@ -25,6 +25,7 @@ use crate::config::Settings;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;
+pub mod bulk;
 pub mod channels;
 pub mod enterprises;
 pub mod idempotency;
@@ -42,8 +43,11 @@ pub struct Db {
 }
 
 /// A write transaction; rolls back when dropped without [`WriteTx::commit`].
+/// Audit events recorded on it are written together, in one statement, just
+/// before the commit: one round trip however many the use case records.
 pub struct WriteTx {
     tx: DatabaseTransaction,
+    audit: std::sync::Mutex<Vec<entities::audit_event::ActiveModel>>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
@@ -55,8 +59,44 @@ impl std::ops::Deref for WriteTx {
 }
 
 impl WriteTx {
+    fn new(tx: DatabaseTransaction, turn: Option<OwnedMutexGuard<()>>) -> Self {
+        WriteTx { tx, audit: Default::default(), _turn: turn }
+    }
+
+    /// Queues an audit event; it commits with the transaction or not at all.
+    pub fn audit(&self, event: entities::audit_event::ActiveModel) {
+        self.audit.lock().expect("audit buffer").push(event);
+    }
+
     pub async fn commit(self) -> Result<(), DbErr> {
+        let events = std::mem::take(&mut *self.audit.lock().expect("audit buffer"));
+        audit::insert_many(&self.tx, events).await?;
         self.tx.commit().await
+    }
+}
+
+/// Queries run inside the transaction, so a `&WriteTx` goes wherever a
+/// connection does.
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.tx.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        self.tx.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        self.tx.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: sea_orm::Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        self.tx.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: sea_orm::Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        self.tx.query_all_raw(stmt).await
     }
 }
 
@@ -137,9 +177,9 @@ impl Db {
                         ..Default::default()
                     })
                     .await?;
-                Ok(WriteTx { tx, _turn: Some(turn) })
+                Ok(WriteTx::new(tx, Some(turn)))
             }
-            None => Ok(WriteTx { tx: self.conn.begin().await?, _turn: None }),
+            None => Ok(WriteTx::new(self.conn.begin().await?, None)),
         }
     }
 

@@ -109,8 +109,10 @@ pub async fn fresh_postgres_database(url: &str) -> String {
     let admin = Database::connect(url).await.expect("connect to TEST_DATABASE_URL");
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
     admin.close().await.ok();
-    let (base, _) = url.rsplit_once('/').expect("database url with a path");
-    format!("{base}/{name}")
+    // Same server, user and options (e.g. sslmode); another database.
+    let mut u = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    u.set_path(&name);
+    u.to_string()
 }
 
 pub struct Resp {

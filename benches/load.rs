@@ -1,0 +1,302 @@
+//! Whole-server load, measured over HTTP on 127.0.0.1 against a seeded
+//! database: the server runs in this process (same code as `serve`), the
+//! client too, sharing the machine's cores as wrk would.
+//!
+//! ```sh
+//! cargo bench --bench load                                   # SQLite, 10 000 enterprises
+//! BENCH_ENTERPRISES=1000000 cargo bench --bench load         # 1M (seeded once, then reused)
+//! BENCH_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres cargo bench --bench load
+//! BENCH_SCENARIOS=name_check,flows BENCH_SECONDS=10 BENCH_CONCURRENCY=32 cargo bench --bench load
+//! ```
+//! Prints one markdown table; also appends JSON lines to `bench-results/load.jsonl`.
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use greenchannel::{config::Settings, domain::resident_id, services, startup::Application, store::Db};
+use serde_json::{Value, json};
+
+/// The allocator the `greenchannel` binary uses, so the server measured here
+/// behaves as the one deployed.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env<T: std::str::FromStr>(k: &str, default: T) -> T {
+    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+struct Stats {
+    samples: Vec<Duration>,
+}
+
+impl Stats {
+    fn pct(&self, p: f64) -> f64 {
+        let mut v = self.samples.clone();
+        v.sort();
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i].as_secs_f64() * 1000.0
+    }
+}
+
+/// A database of `n` seeded enterprises, reused across runs when it exists.
+async fn database(n: u64) -> (Settings, String) {
+    let mut s = Settings {
+        dev: true,
+        auto_approval: true,
+        db_max_connections: env("BENCH_DB_CONNECTIONS", 16),
+        ..Default::default()
+    };
+    s.bind = "127.0.0.1:0".parse().unwrap();
+    let label;
+    match std::env::var("BENCH_DATABASE_URL") {
+        Ok(admin) => {
+            use sea_orm::{ConnectionTrait, Database};
+            let name = format!("gc_bench_{n}");
+            let conn = Database::connect(&admin).await.expect("BENCH_DATABASE_URL");
+            let exists = conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    conn.get_database_backend(),
+                    format!("SELECT 1 AS x FROM pg_database WHERE datname = '{name}'"),
+                ))
+                .await
+                .unwrap()
+                .is_some();
+            if !exists {
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+            }
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            s.database_url = Some(url.to_string().into());
+
+            label = "PostgreSQL".to_string();
+        }
+        Err(_) => {
+            let dir =
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/sqlite-{n}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            s.data_dir = dir;
+            label = "SQLite".to_string();
+        }
+    }
+    let db = Db::connect(&s).await.unwrap();
+    db.migrate().await.unwrap();
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let have = entities::enterprise::Entity::find().count(db.conn()).await.unwrap();
+    if have < n {
+        eprintln!("seeding {} enterprises into the {label} bench database…", n - have);
+        let start = Instant::now();
+        services::seed::seed_db(&db, n - have, 1 + have, |d| {
+            if d % 100_000 == 0 {
+                eprintln!("  {d}");
+            }
+        })
+        .await
+        .unwrap();
+        eprintln!("seeded in {:.1}s", start.elapsed().as_secs_f64());
+    }
+    db.close().await;
+    (s, label)
+}
+
+fn assertion(name: &str, id: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "iss": "dev", "sub": id, "name": name, "id_number": id, "iat": now, "exp": now + 300, "jti": uuid::Uuid::new_v4().to_string() });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"dev-secret"),
+    )
+    .unwrap()
+}
+
+fn person(n: u64) -> String {
+    let first17 =
+        format!("610727{}{:02}{:02}{:03}", 1950 + n % 50, 1 + n / 50 % 12, 1 + n / 600 % 28, n / 16800 % 1000);
+    format!("{first17}{}", resident_id::check_char(first17.as_bytes()))
+}
+
+async fn name_checks(base: &str, client: &reqwest::Client, concurrency: usize, total: usize) -> Stats {
+    let token = {
+        let r: Value = client
+            .post(format!("{base}/api/v1/auth/channel"))
+            .json(&json!({ "channel": "dev", "assertion": assertion("基准", &person(999_999)) }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["token"].as_str().unwrap().to_string()
+    };
+    let trade: Vec<char> =
+        "青禾秦巴山珍嘉陵江汉水龙凤金银星月春秋华夏东方南北兴盛隆昌泰和顺达通利源丰裕".chars().collect();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..concurrency {
+        let (client, base, token, next, trade) =
+            (client.clone(), base.to_string(), token.clone(), next.clone(), trade.clone());
+        handles.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= total {
+                    break;
+                }
+                let name =
+                    format!("略阳县{}{}电子商务店", trade[i % trade.len()], trade[(i / trade.len()) % trade.len()]);
+                let t = Instant::now();
+                let r = client
+                    .post(format!("{base}/api/v1/name-checks"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "name": name, "entity_type": "individual_business", "admin_code": "610727" }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+                let _ = r.bytes().await;
+                samples.push(t.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut samples = Vec::new();
+    for h in handles {
+        samples.extend(h.await.unwrap());
+    }
+    Stats { samples }
+}
+
+/// Sign-in → draft → signature → submission (auto-approved) per flow.
+async fn flows(base: &str, client: &reqwest::Client, concurrency: usize, seconds: u64) -> (f64, Stats, u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let seq = Arc::new(AtomicU64::new(rand_base()));
+    let failures = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..concurrency {
+        let (client, base, stop, seq, failures) =
+            (client.clone(), base.to_string(), stop.clone(), seq.clone(), failures.clone());
+        handles.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                let id = person(n);
+                let t = Instant::now();
+                match one_flow(&client, &base, n, &id).await {
+                    Ok(()) => samples.push(t.elapsed()),
+                    Err(e) => {
+                        if failures.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("flow failed: {e}");
+                        }
+                    }
+                }
+            }
+            samples
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut samples = Vec::new();
+    for h in handles {
+        samples.extend(h.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    (samples.len() as f64 / elapsed, Stats { samples }, failures.load(Ordering::Relaxed))
+}
+
+fn rand_base() -> u64 {
+    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000) as u64
+}
+
+async fn one_flow(client: &reqwest::Client, base: &str, n: u64, id: &str) -> Result<(), String> {
+    let post = |path: String, token: Option<String>, body: Option<Value>, key: Option<String>| {
+        let mut rb = client.post(format!("{base}{path}"));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        if let Some(k) = key {
+            rb = rb.header("Idempotency-Key", k);
+        }
+        async move {
+            let r = rb.send().await.map_err(|e| e.to_string())?;
+            let status = r.status();
+            let v: Value = r.json().await.map_err(|e| e.to_string())?;
+            if status.is_success() { Ok(v) } else { Err(format!("{status}: {v}")) }
+        }
+    };
+    let session = post(
+        "/api/v1/auth/channel".into(),
+        None,
+        Some(json!({ "channel": "dev", "assertion": assertion("流程", id) })),
+        None,
+    )
+    .await?;
+    let token = session["token"].as_str().ok_or("no token")?.to_string();
+    let form = json!({
+        "kind": "establish", "entity_type": "individual_business", "admin_code": "610727",
+        "parties": [{ "name": "流程", "id_number": id, "roles": ["operator"] }],
+        "scope": ["G1001"], "premises": [{ "kind": "online", "platform": "某电商平台", "url": format!("https://bench.example.com/{n}") }],
+    });
+    let draft = post("/api/v1/applications".into(), Some(token.clone()), Some(form), None).await?;
+    let app = draft["id"].as_str().ok_or("no id")?.to_string();
+    post(format!("/api/v1/applications/{app}/signatures"), Some(token.clone()), None, None).await?;
+    let done =
+        post(format!("/api/v1/applications/{app}/submit"), Some(token), None, Some(format!("bench-{n}"))).await?;
+    if done["status"] != "approved" {
+        return Err(format!("not approved: {}", done["status"]));
+    }
+    Ok(())
+}
+
+fn main() {
+    let n: u64 = env("BENCH_ENTERPRISES", 10_000);
+    let seconds: u64 = env("BENCH_SECONDS", 10);
+    let concurrency: usize = env("BENCH_CONCURRENCY", 32);
+    let scenarios: String = env("BENCH_SCENARIOS", "name_check,flows".to_string());
+    // Server and client on separate runtimes (thread names `server`,
+    // `client`) so `top -H` or perf can tell their CPU apart.
+    let server_rt = tokio::runtime::Builder::new_multi_thread().thread_name("server").enable_all().build().unwrap();
+    greenchannel::telemetry::init(greenchannel::config::LogFormat::Text);
+    let (settings, engine) = server_rt.block_on(database(n));
+    let app = server_rt.block_on(Application::build(settings)).unwrap();
+    let base = format!("http://{}", app.addr());
+    server_rt.spawn(app.run_until(std::future::pending()));
+    let client_rt = tokio::runtime::Builder::new_multi_thread().thread_name("client").enable_all().build().unwrap();
+    client_rt.block_on(async {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+
+        let mut rows = Vec::new();
+        if scenarios.contains("name_check") {
+            for c in [1usize, 16] {
+                let total = if c == 1 { 2_000 } else { 10_000 };
+                let st = name_checks(&base, &client, c, total).await;
+                rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("name check, concurrency {c}"), "p50_ms": st.pct(0.5), "p99_ms": st.pct(0.99), "requests": st.samples.len() }));
+            }
+        }
+        if scenarios.contains("flows") {
+            let (rate, st, failures) = flows(&base, &client, concurrency, seconds).await;
+            rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("establishment flows, concurrency {concurrency}"), "per_second": rate, "p50_ms": st.pct(0.5), "p99_ms": st.pct(0.99), "failures": failures }));
+        }
+        println!("\n| engine | enterprises | scenario | per second | p50 ms | p99 ms |");
+        println!("| --- | --- | --- | --- | --- | --- |");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-results");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("load.jsonl")).unwrap();
+        for r in rows {
+            let f = |k: &str| r[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_else(|| "".into());
+            println!("| {} | {} | {} | {} | {} | {} |", r["engine"].as_str().unwrap(), n, r["scenario"].as_str().unwrap(), f("per_second"), f("p50_ms"), f("p99_ms"));
+            use std::io::Write;
+            writeln!(log, "{}", json!({ "at": chrono::Utc::now(), "row": r })).unwrap();
+        }
+    });
+}
