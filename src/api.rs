@@ -18,6 +18,7 @@ pub mod form;
 pub mod materials;
 pub mod metrics;
 pub mod ops;
+pub mod places;
 pub mod problem;
 pub mod public;
 pub mod review;
@@ -48,6 +49,7 @@ pub type Apis = (
     materials::MaterialsApi,
     review::ReviewApi,
     enterprises::EnterprisesApi,
+    places::PlacesApi,
     public::PublicApi,
     admin::AdminApi,
     ops::OpsApi,
@@ -60,6 +62,7 @@ pub fn openapi_service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
         materials::MaterialsApi,
         review::ReviewApi,
         enterprises::EnterprisesApi,
+        places::PlacesApi,
         public::PublicApi,
         admin::AdminApi,
         ops::OpsApi,

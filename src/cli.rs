@@ -90,7 +90,7 @@ pub enum KeysCommand {
 
 #[derive(Args)]
 pub struct KeyArgs {
-    /// reviewer, department, platform or admin.
+    /// reviewer, department, platform, host or admin.
     #[arg(long)]
     pub role: String,
     /// Reviewers: 6-digit county code of the registration authority.
@@ -100,6 +100,9 @@ pub struct KeyArgs {
     pub department: Option<String>,
     #[arg(long)]
     pub platform: Option<String>,
+    /// Hosts: the address host's id.
+    #[arg(long)]
+    pub host: Option<uuid::Uuid>,
     #[arg(long)]
     pub name: Option<String>,
 }
@@ -179,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                             authority: k.authority,
                             department: k.department,
                             platform: k.platform,
+                            host: k.host,
                             name: k.name,
                             expires_at: None,
                         },

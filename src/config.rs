@@ -57,6 +57,9 @@ pub struct Settings {
     /// once on the instance that made it and within this many seconds on
     /// the others. 0 disables the cache.
     pub auth_cache_seconds: u64,
+    /// Enterprises already registered at one non-hosted address above which a
+    /// new registration there warns the reviewer (and is not auto-approved).
+    pub address_concentration_threshold: u64,
     /// Approve plain cases at submission (秒批).
     pub auto_approval: bool,
     /// Entity types eligible for automatic approval.
@@ -86,6 +89,7 @@ impl Default for Settings {
             name_reservation_days: 60,
             shutdown_grace_seconds: 20,
             auth_cache_seconds: 5,
+            address_concentration_threshold: 5,
             auto_approval: true,
             auto_approval_entity_types: vec!["individual_business".into(), "sole_proprietorship".into()],
         }
@@ -169,6 +173,9 @@ impl Settings {
         }
         if let Some(v) = get("GREENCHANNEL_AUTH_CACHE_SECONDS") {
             self.auth_cache_seconds = parse("GREENCHANNEL_AUTH_CACHE_SECONDS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_ADDRESS_CONCENTRATION_THRESHOLD") {
+            self.address_concentration_threshold = parse("GREENCHANNEL_ADDRESS_CONCENTRATION_THRESHOLD", v)?;
         }
         if let Some(v) = get("GREENCHANNEL_AUTO_APPROVAL") {
             self.auto_approval = matches!(v.trim(), "1" | "true" | "yes" | "on");

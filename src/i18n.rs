@@ -150,6 +150,33 @@ pub fn field_message(e: &FieldError, lang: Lang) -> String {
         "no_change" => {
             ("变更申请未改变任何登记事项".into(), "the change application changes no registered item".into())
         }
+        "residence_excluded" => (
+            format!("住宅不得用于“{}”（{}）", p("item"), p("basis")),
+            format!("a residence may not be used for {} ({})", p("scope"), p("basis")),
+        ),
+        "shop_url_taken" => (
+            "该网店已是另一存续市场主体的经营场所".into(),
+            "this shop is already the premises of another live enterprise".into(),
+        ),
+        "capacity_exhausted" => {
+            (format!("托管名额（{}个）已满", p("capacity")), format!("all {} hosted places are taken", p("capacity")))
+        }
+        "host_closed" => ("该托管地址已停止托管".into(), "the address host has closed".into()),
+        "host_not_accepting" => (
+            format!("该托管地址不接受此类主体（{}）", p("detail")),
+            format!("the host does not accept this ({})", p("detail")),
+        ),
+        "outside_jurisdiction" => (
+            "不在登记机关辖区内，辖区外的经营场所须办理分支机构登记".into(),
+            "outside the registration authority's jurisdiction: register a branch for premises elsewhere".into(),
+        ),
+        "branch_required" => (
+            format!("“{}”属于前置许可事项，另设经营场所须办理分支机构登记", p("value")),
+            format!("{} needs approval before registration: premises for it need a branch registration", p("value")),
+        ),
+        "not_in_scope" => {
+            (format!("{} 不在登记的经营范围内", p("value")), format!("{} is not in the registered scope", p("value")))
+        }
         "material_missing" => (format!("缺少材料：{}", p("any_of")), format!("a material is missing: {}", p("any_of"))),
         "simplified_excluded" => (
             format!("不适用简易注销（{}）", p("reason")),

@@ -10,13 +10,15 @@ pub struct Model {
     pub key_hash: String,
     /// The first characters of the key, so an operator can tell keys apart.
     pub key_prefix: String,
-    /// `reviewer`, `department`, `platform` or `admin`.
+    /// `reviewer`, `department`, `platform`, `host` or `admin`.
     pub role: String,
     pub name: String,
     /// County-level admin code of the registration authority (reviewers).
     pub authority: Option<String>,
     pub department_code: Option<String>,
     pub platform_id: Option<String>,
+    /// Address hosts: the host this key acts for.
+    pub host_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,

@@ -6,6 +6,8 @@
 
 pub mod migration;
 
+pub mod address;
+pub mod address_host;
 pub mod api_key;
 pub mod application;
 pub mod application_party;
@@ -19,6 +21,8 @@ pub mod licence_version;
 pub mod material;
 pub mod name_record;
 pub mod objection;
+pub mod occupancy;
+pub mod premises;
 pub mod restriction;
 pub mod session;
 pub mod signature;

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_core;
 mod m20261123_000001_add_registration_records;
+mod m20261123_000002_add_addresses;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_core::Migration),
             Box::new(m20261123_000001_add_registration_records::Migration),
+            Box::new(m20261123_000002_add_addresses::Migration),
         ]
     }
 }

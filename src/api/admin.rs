@@ -48,6 +48,8 @@ pub enum KeyRole {
     Reviewer,
     Department,
     Platform,
+    /// An address host (e-commerce park, incubator), bound to `host`.
+    Host,
     Admin,
 }
 
@@ -63,6 +65,9 @@ pub struct ApiKeyInput {
     /// Platforms: the platform id.
     #[serde(default)]
     pub platform: Option<String>,
+    /// Hosts: the address host's id.
+    #[serde(default)]
+    pub host: Option<Uuid>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -229,6 +234,7 @@ impl AdminApi {
             KeyRole::Reviewer => "reviewer",
             KeyRole::Department => "department",
             KeyRole::Platform => "platform",
+            KeyRole::Host => "host",
             KeyRole::Admin => "admin",
         };
         let created = services::auth::create_api_key(
@@ -239,6 +245,7 @@ impl AdminApi {
                 authority: k.authority,
                 department: k.department,
                 platform: k.platform,
+                host: k.host,
                 name: k.name,
                 expires_at: k.expires_at,
             },

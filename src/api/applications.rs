@@ -116,6 +116,16 @@ pub struct AutoRuleView {
 pub struct AutoReviewView {
     pub approved: bool,
     pub rules: Vec<AutoRuleView>,
+    /// What a reviewer should look at: `similar_name`, `address_concentration`.
+    #[serde(default)]
+    pub warnings: Vec<WarningView>,
+}
+
+#[derive(Debug, Object, Serialize, Deserialize)]
+pub struct WarningView {
+    pub code: String,
+    pub field: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Object, Serialize, Deserialize)]
@@ -250,24 +260,7 @@ impl ApplicationView {
                 .into_iter()
                 .map(|c| FieldCommentView { field: c.field, comment: c.comment })
                 .collect(),
-            auto_review: row
-                .auto_review
-                .as_deref()
-                .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-                .map(|v| AutoReviewView {
-                    approved: v["approved"].as_bool().unwrap_or(false),
-                    rules: v["rules"]
-                        .as_array()
-                        .map(|rs| {
-                            rs.iter()
-                                .map(|r| AutoRuleView {
-                                    rule: r["rule"].as_str().unwrap_or_default().into(),
-                                    passed: r["passed"].as_bool().unwrap_or(false),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                }),
+            auto_review: row.auto_review.as_deref().and_then(|a| serde_json::from_str::<AutoReviewView>(a).ok()),
             uscc: row.uscc.clone(),
             materials: rec.materials.iter().map(super::materials::MaterialView::from).collect(),
             required_materials: rec

@@ -45,6 +45,8 @@ pub struct WhoAmI {
     pub department: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub platform: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub host: Option<uuid::Uuid>,
 }
 
 #[derive(ApiResponse)]
@@ -99,6 +101,7 @@ impl AuthApi {
             authority: None,
             department: None,
             platform: None,
+            host: None,
         };
         match &auth.0 {
             Principal::Applicant(a) => {
@@ -114,6 +117,7 @@ impl AuthApi {
                     StaffRole::Reviewer { authority } => me.authority = Some(authority.to_string()),
                     StaffRole::Department { code } => me.department = Some(code.clone()),
                     StaffRole::Platform { id } => me.platform = Some(id.clone()),
+                    StaffRole::Host { id } => me.host = Some(*id),
                     StaffRole::Admin => {}
                 }
             }

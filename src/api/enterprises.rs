@@ -58,6 +58,25 @@ pub struct LicenceVersionSummary {
     pub superseded_at: Option<DateTime<Utc>>,
 }
 
+/// A live business premises: registered, an online shop, or filed later.
+#[derive(Debug, Object)]
+pub struct PremisesView {
+    pub id: uuid::Uuid,
+    /// `online` or `address`.
+    pub kind: String,
+    /// Registered with the enterprise (true) or filed later under its licence.
+    pub registered: bool,
+    #[oai(skip_serializing_if_is_none)]
+    pub platform: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub address_id: Option<uuid::Uuid>,
+    #[oai(skip_serializing_if_is_none)]
+    pub address: Option<String>,
+    pub activities: Vec<String>,
+}
+
 #[derive(Debug, Object)]
 pub struct EnterpriseView {
     pub uscc: String,
@@ -79,13 +98,34 @@ pub struct EnterpriseView {
     #[oai(skip_serializing_if_is_none)]
     pub licence: Option<LicenceView>,
     pub licences: Vec<LicenceVersionSummary>,
+    pub premises: Vec<PremisesView>,
 }
 
 impl EnterpriseView {
     pub fn new(rec: EnterpriseRecord, viewer: &Principal) -> Self {
         let full = matches!(viewer, Principal::Staff(_)) || rec.is_owned_by(viewer);
         let authority = rec.profile.admin_code.clone();
+        let premises = rec
+            .premises
+            .iter()
+            .map(|(p, a)| PremisesView {
+                id: p.id,
+                kind: p.kind.clone(),
+                registered: p.registered,
+                platform: p.platform.clone(),
+                url: p.url.clone(),
+                address_id: p.address_id,
+                address: a.as_ref().map(|a| {
+                    crate::domain::admin_code::TownshipCode::parse(&a.township_code)
+                        .map(|t| t.full_name())
+                        .unwrap_or_default()
+                        + &a.detail
+                }),
+                activities: serde_json::from_str(&p.activities).unwrap_or_default(),
+            })
+            .collect();
         EnterpriseView {
+            premises,
             registered: FormInput::from_form(&rec.profile, viewer.applicant().map(|a| &a.id_number), full),
             licence: rec.current_licence().map(Into::into),
             licences: rec

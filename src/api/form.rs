@@ -91,6 +91,11 @@ pub struct AddressInput {
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_id: Option<Uuid>,
+    /// Domicile in a residence (address commitment); refused for activities
+    /// that may not be carried on in a home.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residence: Option<bool>,
 }
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
@@ -220,30 +225,21 @@ pub fn phone(v: &str, path: &str) -> Result<String, FieldError> {
     if ok { Ok(t) } else { Err(FieldError::new(path, "invalid_phone")) }
 }
 
-/// Shop URLs, normalised so the same shop written two ways compares equal:
-/// lower-case scheme and host, no default port, no fragment, no trailing slash.
+/// Shop URLs, in the normalised form one shop has however it is written.
 pub fn shop_url(v: &str, path: &str) -> Result<String, FieldError> {
-    let raw = text::to_half_width(v.trim());
-    let parsed = url::Url::parse(&raw).map_err(|_| FieldError::new(path, "invalid_url"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) || raw.len() > 500 {
-        return Err(FieldError::new(path, "invalid_url"));
-    }
-    let mut u = parsed;
-    u.set_fragment(None);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    let mut s = u.to_string();
-    if s.ends_with('/') && u.query().is_none() {
-        s.pop();
-    }
-    Ok(s)
+    crate::domain::shop_url::normalize(v).map_err(|e| e.under(path))
 }
 
 fn address(a: &AddressInput, path: &str) -> Result<Address, Vec<FieldError>> {
     let mut e = Errors::default();
     let township = e.take(at(TownshipCode::parse(&a.township_code), &format!("{path}.township_code")));
     let detail = e.take(text_field(&a.detail, &format!("{path}.detail"), 120));
-    e.into_result(|| Address { township_code: township.expect("ok"), detail: detail.expect("ok"), host_id: a.host_id })
+    e.into_result(|| Address {
+        township_code: township.expect("ok"),
+        detail: detail.expect("ok"),
+        host_id: a.host_id,
+        residence: a.residence.unwrap_or(false),
+    })
 }
 
 impl FormInput {
@@ -371,6 +367,7 @@ impl FormInput {
             township_code: a.township_code.as_str().into(),
             detail: a.detail.clone(),
             host_id: a.host_id,
+            residence: a.residence.then_some(true),
         };
         FormInput {
             kind: match f.kind {

@@ -146,6 +146,7 @@ mod tests {
                 township_code: crate::domain::admin_code::TownshipCode::parse("610727001").unwrap(),
                 detail: "东环路1号".into(),
                 host_id: None,
+                residence: false,
             },
             host_id: None,
             residence: true,

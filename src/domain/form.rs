@@ -117,6 +117,9 @@ pub struct Address {
     /// A place under an address host (e-commerce park, incubator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_id: Option<Uuid>,
+    /// A residence used as domicile, under the address-commitment system.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub residence: bool,
 }
 
 impl Address {
@@ -295,6 +298,7 @@ impl Form {
                 }
             }
         }
+        e.extend(self.residence_problems());
         let count = |r: Role| self.parties.iter().filter(|p| p.has(r)).count();
         let exactly_one = |e: &mut Vec<FieldError>, r: Role| {
             let n = count(r);
@@ -333,6 +337,33 @@ impl Form {
             EntityType::FarmersCooperative => self.cooperative_rules(&mut e),
         }
         e
+    }
+
+    /// Places declared as residences, each checked against the activities
+    /// that may never be carried on in a home (fumes, entertainment, internet
+    /// cafés, hazardous goods, workshops…), naming the item and its basis.
+    pub fn residence_problems(&self) -> Vec<FieldError> {
+        let mut places: Vec<String> = Vec::new();
+        if self.domicile.as_ref().is_some_and(|d| d.residence) {
+            places.push("domicile.residence".into());
+        }
+        for (i, p) in self.premises.iter().enumerate() {
+            if matches!(p, Premises::Address { residence: true, .. }) {
+                places.push(format!("premises[{i}].residence"));
+            }
+        }
+        let excluded: Vec<&ScopeItem> = self.scope.iter().copied().filter(|s| !s.residence_allowed).collect();
+        places
+            .iter()
+            .flat_map(|field| {
+                excluded.iter().map(move |s| {
+                    FieldError::new(field.clone(), "residence_excluded")
+                        .with("scope", s.code)
+                        .with("item", s.name)
+                        .with("basis", s.basis.unwrap_or("地方住所负面清单"))
+                })
+            })
+            .collect()
     }
 
     fn company_rules(&self, e: &mut Vec<FieldError>) {

@@ -1,6 +1,7 @@
 //! Pure registration rules: no I/O, no async. Everything here can be unit
 //! tested with values alone, and a value of a type defined here is valid.
 
+pub mod address;
 pub mod admin_code;
 pub mod application;
 pub mod auto_approval;
@@ -16,6 +17,7 @@ pub mod name;
 pub mod principal;
 pub mod resident_id;
 pub mod scope;
+pub mod shop_url;
 pub mod text;
 pub mod uscc;
 pub mod working_days;

@@ -27,6 +27,10 @@ pub enum StaffRole {
     Platform {
         id: String,
     },
+    /// An address host (e-commerce park, incubator) seeing its occupants.
+    Host {
+        id: Uuid,
+    },
     Admin,
 }
 
@@ -36,6 +40,7 @@ impl StaffRole {
             StaffRole::Reviewer { .. } => "reviewer",
             StaffRole::Department { .. } => "department",
             StaffRole::Platform { .. } => "platform",
+            StaffRole::Host { .. } => "host",
             StaffRole::Admin => "admin",
         }
     }

@@ -311,6 +311,7 @@ async fn lookup(state: &AppState, token: &str, hash: &str, now: DateTime<Utc>) -
             },
             "department" => StaffRole::Department { code: k.department_code.clone().ok_or_else(unauthorized)? },
             "platform" => StaffRole::Platform { id: k.platform_id.clone().ok_or_else(unauthorized)? },
+            "host" => StaffRole::Host { id: k.host_id.ok_or_else(unauthorized)? },
             "admin" => StaffRole::Admin,
             _ => return Err(unauthorized()),
         };
@@ -349,6 +350,7 @@ pub struct NewApiKey {
     pub authority: Option<String>,
     pub department: Option<String>,
     pub platform: Option<String>,
+    pub host: Option<Uuid>,
     pub name: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -384,9 +386,11 @@ pub async fn create_api_key(state: &AppState, actor: &Actor, k: NewApiKey) -> Re
         "platform" if k.platform.as_deref().is_none_or(str::is_empty) => {
             errors.push(FieldError::new("platform", "required"))
         }
-        "department" | "platform" => {}
-        _ => errors
-            .push(FieldError::new("role", "invalid_value").with("detail", "reviewer, department, platform or admin")),
+        "host" if k.host.is_none() => errors.push(FieldError::new("host", "required")),
+        "department" | "platform" | "host" => {}
+        _ => errors.push(
+            FieldError::new("role", "invalid_value").with("detail", "reviewer, department, platform, host or admin"),
+        ),
     }
     if !errors.is_empty() {
         return Err(Error::validation(errors));
@@ -407,6 +411,7 @@ pub async fn create_api_key(state: &AppState, actor: &Actor, k: NewApiKey) -> Re
             authority: authority.as_ref().map(AdminCode::as_str),
             department_code: k.department.as_deref(),
             platform_id: k.platform.as_deref(),
+            host_id: k.host,
             created_at: now,
             expires_at: k.expires_at,
         },

@@ -18,6 +18,8 @@ pub struct EnterpriseRecord {
     pub row: Row,
     pub profile: Form,
     pub licences: Vec<LicenceRow>,
+    /// Live premises (registered places, shops, filed extras) with their address.
+    pub premises: Vec<(store::places::PremisesRow, Option<store::places::AddressRow>)>,
 }
 
 impl EnterpriseRecord {
@@ -44,13 +46,21 @@ pub async fn get(state: &AppState, p: &Principal, uscc: &Uscc) -> Result<Enterpr
     let profile: Form = serde_json::from_str(&row.profile)
         .map_err(|e| Error::internal(anyhow::anyhow!("profile {}: {e}", row.uscc)))?;
     let licences = store::enterprises::licences(state.db.conn(), row.id).await?;
-    let rec = EnterpriseRecord { row, profile, licences };
+    let mut premises = Vec::new();
+    for p in store::places::premises_of(state.db.conn(), row.id).await? {
+        let addr = match p.address_id {
+            Some(a) => store::places::address(state.db.conn(), a).await?,
+            None => None,
+        };
+        premises.push((p, addr));
+    }
+    let rec = EnterpriseRecord { row, profile, licences, premises };
     let visible = rec.is_owned_by(p)
         || match p {
             Principal::Staff(s) => match &s.role {
                 StaffRole::Reviewer { authority } => authority.as_str() == rec.row.authority,
                 StaffRole::Admin => true,
-                StaffRole::Department { .. } | StaffRole::Platform { .. } => false,
+                StaffRole::Department { .. } | StaffRole::Platform { .. } | StaffRole::Host { .. } => false,
             },
             Principal::Applicant(_) => false,
         };

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, Subject},
+    places,
     registration::ApplicationRecord,
 };
 use crate::{
@@ -61,7 +62,8 @@ async fn write_licence(
 /// Establishment: a new enterprise with licence version 1.
 pub async fn establish(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
     debug_assert_eq!(rec.form.kind, Kind::Establish);
-    let form = &rec.form;
+    let registered = places::with_allocated_places(db, rec.row.id, &rec.form).await?;
+    let form = &registered;
     let code = allocate_uscc(db, form).await?;
     let enterprise_id = Uuid::now_v7();
     let established_on = licence::date_in_china(now);
@@ -93,6 +95,7 @@ pub async fn establish(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now
     )
     .await?;
     write_licence(db, enterprise_id, rec.row.id, &content, now).await?;
+    places::take_up(db, rec.row.id, enterprise_id, form, false, now).await?;
     if form.name.is_some() {
         store::names::register_reserved(db, rec.row.id, enterprise_id, code.as_str()).await?;
     }
@@ -126,7 +129,8 @@ pub async fn establish(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now
 /// A change: the enterprise takes the new facts and a new licence version;
 /// earlier versions stay, marked superseded.
 pub async fn change(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
-    let form = &rec.form;
+    let registered = places::with_allocated_places(db, rec.row.id, &rec.form).await?;
+    let form = &registered;
     let uscc = form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("change without uscc")))?;
     let ent = store::enterprises::lock_by_uscc(db, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     if ent.status != "active" {
@@ -134,9 +138,15 @@ pub async fn change(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: D
             .detail("该市场主体已不在存续状态", "The enterprise is no longer active"));
     }
     let old: Form = serde_json::from_str(&ent.profile).map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
-    let items: Vec<&str> = crate::domain::change::diff(&old, form).iter().map(|i| i.as_str()).collect();
+    let changed = crate::domain::change::diff(&old, form);
+    let items: Vec<&str> = changed.iter().map(|i| i.as_str()).collect();
+    let moving = changed
+        .iter()
+        .any(|i| matches!(i, crate::domain::change::Item::Domicile | crate::domain::change::Item::Premises));
+    places::take_up(db, rec.row.id, ent.id, form, moving, now).await?;
     let version = ent.licence_version + 1;
-    let content = LicenceContent::new(form, uscc, version, ent.established_on, now);
+    let mut content = LicenceContent::new(form, uscc, version, ent.established_on, now);
+    content.premises.extend(places::extra_premises_texts(db, ent.id).await?);
     store::enterprises::supersede_licences(db, ent.id, now).await?;
     write_licence(db, ent.id, rec.row.id, &content, now).await?;
     if old.name != form.name {
@@ -186,6 +196,7 @@ pub async fn deregister(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, no
             .detail("该市场主体已不在存续状态", "The enterprise is no longer active"));
     }
     store::names::release_registered(db, ent.id, now).await?;
+    store::places::end_registered(db, ent.id, true, now).await?;
     let mut am: entities::enterprise::ActiveModel = ent.clone().into();
     am.status = Set("deregistered".into());
     am.deregistered_at = Set(Some(now));
@@ -204,4 +215,52 @@ pub async fn deregister(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, no
     )
     .await?;
     Ok(Issued { uscc: uscc.to_string(), enterprise_id: ent.id, licence_version: ent.licence_version })
+}
+
+/// Re-issues the licence of an active enterprise from its registered facts
+/// and current premises (a filed or removed extra premises changes what the
+/// licence lists). Returns the new version.
+pub async fn reissue(
+    db: &WriteTx,
+    ent: &store::enterprises::Row,
+    actor: &Actor,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i32> {
+    let profile: Form = serde_json::from_str(&ent.profile).map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    let uscc =
+        Uscc::parse(&ent.uscc).map_err(|e| Error::internal(anyhow::anyhow!("stored code {}: {}", ent.uscc, e.code)))?;
+    let version = ent.licence_version + 1;
+    let mut content = LicenceContent::new(&profile, &uscc, version, ent.established_on, now);
+    content.premises.extend(places::extra_premises_texts(db, ent.id).await?);
+    store::enterprises::supersede_licences(db, ent.id, now).await?;
+    store::enterprises::insert_licence(
+        db,
+        entities::licence_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            enterprise_id: Set(ent.id),
+            version: Set(version),
+            content: Set(serde_json::to_string(&content).map_err(|e| Error::internal(anyhow::anyhow!(e)))?),
+            issued_at: Set(now),
+            application_id: Set(None),
+            superseded_at: Set(None),
+        },
+    )
+    .await?;
+    let mut am: entities::enterprise::ActiveModel = ent.clone().into();
+    am.licence_version = Set(version);
+    am.updated_at = Set(now);
+    store::enterprises::update(db, am).await?;
+    audit::record(
+        db,
+        now,
+        actor,
+        "licence.issued",
+        Subject { kind: "enterprise", id: &ent.uscc },
+        Some(ent.licence_version),
+        Some(version),
+        json!({ "version": version, "reason": reason }),
+    )
+    .await?;
+    Ok(version)
 }

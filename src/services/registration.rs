@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     audit::{self, Subject},
     idempotency::{Idem, Replay},
-    names, review,
+    names, places, review,
 };
 use crate::{
     domain::{
@@ -666,6 +666,13 @@ async fn submit_once(
         reserve_name(state, &*tx, &rec, target.as_ref().map(|t| t.id), now).await?
     };
 
+    let reservation = if rec.form.kind == Kind::Deregister {
+        places::Reservation { warnings: vec![] }
+    } else {
+        places::reserve(&tx, &rec, target.as_ref().map(|t| t.id), state.settings.address_concentration_threshold, now)
+            .await?
+    };
+
     let mut due_at = state
         .calendar
         .add_working_days(now, state.settings.review_days(rec.form.kind.as_str(), rec.form.entity_type.as_str()));
@@ -738,7 +745,8 @@ async fn submit_once(
     if simplified {
         rec.notice = store::notices::for_application(&*tx, id).await?;
     }
-    if let Some(row) = review::auto_approve(state, &tx, &rec, name_outcome.as_ref(), now).await? {
+    if let Some(row) = review::auto_approve(state, &tx, &rec, name_outcome.as_ref(), &reservation.warnings, now).await?
+    {
         rec.row = row;
     }
 
@@ -814,6 +822,7 @@ pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<Appli
         return Err(precondition_failed(rec.row.version));
     }
     store::names::release_reservation(&*tx, id).await?;
+    store::places::release_reservations(&*tx, id, now).await?;
     if let Some(n) = &rec.notice {
         store::notices::set_status(&*tx, n.id, "open", "closed").await?;
     }

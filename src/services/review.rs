@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{
     audit::{self, Subject},
     issuance, names,
+    places::Warning,
     registration::ApplicationRecord,
 };
 use crate::{
@@ -189,6 +190,7 @@ async fn apply_decision(
         }
         Status::Rejected => {
             store::names::release_reservation(db, id).await?;
+            store::places::release_reservations(db, id, now).await?;
             if let Some(n) = &rec.notice {
                 store::notices::set_status(db, n.id, "open", "closed").await?;
             }
@@ -244,15 +246,23 @@ pub async fn auto_approve(
     db: &WriteTx,
     rec: &ApplicationRecord,
     name: Option<&names::Outcome>,
+    warnings: &[Warning],
     now: DateTime<Utc>,
 ) -> Result<Option<ApplicationRow>> {
     let facts = Facts {
         name_clean: name.is_none_or(|o| o.available() && o.conflicts.is_empty()),
         restricted_parties: 0,
-        address_concentration: false,
+        address_concentration: warnings.iter().any(|w| w.code == "address_concentration"),
     };
     let outcome = auto_approval::evaluate(&policy(state), &rec.form, &facts);
-    let recorded = serde_json::to_string(&outcome).unwrap_or_default();
+    // Similar names and crowded addresses are shown to the reviewer.
+    let mut shown: Vec<Warning> = warnings.to_vec();
+    for c in name.iter().flat_map(|o| o.conflicts.iter()).filter(|c| !c.kind.blocks()) {
+        shown.push(Warning { code: "similar_name".into(), field: "name".into(), detail: c.name.clone() });
+    }
+    let mut recorded = serde_json::to_value(&outcome).unwrap_or_default();
+    recorded["warnings"] = serde_json::to_value(&shown).unwrap_or_default();
+    let recorded = recorded.to_string();
     if !outcome.approved {
         let changes = entities::application::ActiveModel { auto_review: Set(Some(recorded)), ..Default::default() };
         return Ok(

@@ -115,7 +115,12 @@ impl Gen {
             1 + self.rng.below(6),
             101 + self.rng.below(1500)
         );
-        Address { township_code: TownshipCode::parse(township).expect("table township"), detail, host_id: None }
+        Address {
+            township_code: TownshipCode::parse(township).expect("table township"),
+            detail,
+            host_id: None,
+            residence: false,
+        }
     }
 
     fn form(&mut self, n: u64) -> Form {

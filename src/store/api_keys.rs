@@ -16,6 +16,7 @@ pub struct NewKey<'a> {
     pub authority: Option<&'a str>,
     pub department_code: Option<&'a str>,
     pub platform_id: Option<&'a str>,
+    pub host_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -30,6 +31,8 @@ pub async fn insert(db: &impl ConnectionTrait, k: NewKey<'_>) -> Result<(), DbEr
         authority: Set(k.authority.map(str::to_string)),
         department_code: Set(k.department_code.map(str::to_string)),
         platform_id: Set(k.platform_id.map(str::to_string)),
+        host_id: Set(k.host_id),
+
         created_at: Set(k.created_at),
         expires_at: Set(k.expires_at),
         revoked_at: Set(None),

@@ -81,3 +81,10 @@ pub async fn search(
     }
     find.order_by_desc(enterprise::Column::CreatedAt).limit(limit).all(db).await
 }
+
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Row>, DbErr> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    enterprise::Entity::find().filter(enterprise::Column::Id.is_in(ids.iter().copied())).all(db).await
+}

@@ -32,6 +32,7 @@ pub mod idempotency;
 pub mod materials;
 pub mod names;
 pub mod notices;
+pub mod places;
 pub mod restrictions;
 pub mod sequences;
 pub mod sessions;

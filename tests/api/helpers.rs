@@ -248,6 +248,7 @@ impl TestApp {
                 authority: authority.map(Into::into),
                 department: department.map(Into::into),
                 platform: platform.map(Into::into),
+                host: None,
                 name: None,
                 expires_at: None,
             },
@@ -370,4 +371,10 @@ impl TestApp {
 
 pub fn address(detail: &str) -> Value {
     json!({ "township_code": "610727001", "detail": detail })
+}
+
+impl TestApp {
+    pub async fn withdraw(&self, token: &str, id: &str) -> Resp {
+        self.request(Method::POST, &format!("/api/v1/applications/{id}/withdraw"), Some(token), None, &[]).await
+    }
 }

@@ -7,5 +7,6 @@ mod auth;
 mod contract;
 mod errors;
 mod operations;
+mod places;
 mod registration;
 mod slice;
