@@ -13,6 +13,7 @@ pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod body;
+pub mod department;
 pub mod enterprises;
 pub mod form;
 pub mod materials;
@@ -35,6 +36,8 @@ pub enum ApiTags {
     Reviewer,
     /// Registered enterprises, premises and licences.
     Enterprises,
+    /// Licensing departments: pushed registrations, claim, feedback.
+    Department,
     /// Administration: channels, keys, departments, hosts, restrictions.
     Admin,
     /// Public register: disclosure search, deregistration notices.
@@ -50,6 +53,7 @@ pub type Apis = (
     review::ReviewApi,
     enterprises::EnterprisesApi,
     places::PlacesApi,
+    department::DepartmentApi,
     public::PublicApi,
     admin::AdminApi,
     ops::OpsApi,
@@ -63,6 +67,7 @@ pub fn openapi_service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
         review::ReviewApi,
         enterprises::EnterprisesApi,
         places::PlacesApi,
+        department::DepartmentApi,
         public::PublicApi,
         admin::AdminApi,
         ops::OpsApi,

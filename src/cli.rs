@@ -58,6 +58,11 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The licensing-department directory (dual notification).
+    Departments {
+        #[command(subcommand)]
+        command: DepartmentsCommand,
+    },
     /// Credit restrictions (serious-dishonesty lists).
     Restrictions {
         #[command(subcommand)]
@@ -105,6 +110,37 @@ pub struct KeyArgs {
     pub host: Option<uuid::Uuid>,
     #[arg(long)]
     pub name: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum DepartmentsCommand {
+    /// Register (or update) a department.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// As the catalogue's department_kind (market_regulation, publishing…).
+        #[arg(long)]
+        kind: String,
+        /// Jurisdiction: county code, city (xxxx00), province (xx0000) or 000000.
+        #[arg(long)]
+        authority: String,
+        #[arg(long)]
+        webhook: Option<String>,
+        #[arg(long)]
+        secret: Option<String>,
+        #[arg(long)]
+        claim_days: Option<i32>,
+        #[arg(long)]
+        feedback_days: Option<i32>,
+    },
+    /// Import a CSV (`code,name,kind,admin_code,webhook_url,webhook_secret,claim_days,feedback_days`
+    /// with a header row); all lines or none.
+    Import {
+        file: PathBuf,
+    },
+    List,
 }
 
 #[derive(Subcommand)]
@@ -201,6 +237,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         let scope = k.authority.or(k.department_code).or(k.platform_id).unwrap_or_default();
                         let revoked = if k.revoked_at.is_some() { "revoked" } else { "live" };
                         println!("{}\t{}\t{}\t{}\t{}…\t{}", k.id, k.role, scope, k.name, k.key_prefix, revoked);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Departments { command } => {
+            let state = offline_state(settings).await?;
+            match command {
+                DepartmentsCommand::Add { code, name, kind, authority, webhook, secret, claim_days, feedback_days } => {
+                    let d = services::notifications::NewDepartment {
+                        code,
+                        name,
+                        kind,
+                        admin_code: authority,
+                        webhook_url: webhook,
+                        webhook_secret: secret,
+                        claim_days,
+                        feedback_days,
+                    };
+                    let row =
+                        services::notifications::upsert_department(&state, &operator(), d).await.map_err(describe)?;
+                    println!("department {} registered", row.code);
+                }
+                DepartmentsCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)?;
+                    let ds = services::notifications::parse_departments_csv(&text).map_err(|errors| {
+                        let lines: Vec<String> = errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, crate::i18n::field_message(e, crate::i18n::Lang::En)))
+                            .collect();
+                        anyhow::anyhow!("nothing imported:\n{}", lines.join("\n"))
+                    })?;
+                    let n = ds.len();
+                    for d in ds {
+                        services::notifications::upsert_department(&state, &operator(), d).await.map_err(describe)?;
+                    }
+                    println!("imported {n} departments");
+                }
+                DepartmentsCommand::List => {
+                    for d in crate::store::notifications::departments(state.db.conn()).await? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            d.code,
+                            d.kind,
+                            d.admin_code,
+                            d.name,
+                            d.webhook_url.unwrap_or_default()
+                        );
                     }
                 }
             }

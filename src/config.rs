@@ -60,6 +60,22 @@ pub struct Settings {
     /// Enterprises already registered at one non-hosted address above which a
     /// new registration there warns the reviewer (and is not auto-approved).
     pub address_concentration_threshold: u64,
+    /// Default working days for a department to claim a pushed registration.
+    pub notification_claim_days: u32,
+    /// Default working days from claim to feedback.
+    pub notification_feedback_days: u32,
+    /// Run the outbox delivery worker in this instance.
+    pub delivery_worker: bool,
+    /// Attempts before a message is dead (visible to admins, who may retry).
+    pub delivery_max_attempts: i32,
+    /// How long an instance holds a claimed message; a crashed instance's
+    /// claim expires after this. Longer than the HTTP timeout.
+    pub delivery_lease_seconds: i64,
+    pub delivery_timeout_seconds: u64,
+    /// First retry delay; doubles each attempt (with ±20% jitter), capped at an hour.
+    pub delivery_backoff_ms: u64,
+    /// Messages claimed and sent at once.
+    pub delivery_batch: u64,
     /// Approve plain cases at submission (秒批).
     pub auto_approval: bool,
     /// Entity types eligible for automatic approval.
@@ -90,6 +106,14 @@ impl Default for Settings {
             shutdown_grace_seconds: 20,
             auth_cache_seconds: 5,
             address_concentration_threshold: 5,
+            notification_claim_days: 5,
+            notification_feedback_days: 20,
+            delivery_worker: true,
+            delivery_max_attempts: 8,
+            delivery_lease_seconds: 30,
+            delivery_timeout_seconds: 10,
+            delivery_backoff_ms: 2_000,
+            delivery_batch: 100,
             auto_approval: true,
             auto_approval_entity_types: vec!["individual_business".into(), "sole_proprietorship".into()],
         }
@@ -176,6 +200,27 @@ impl Settings {
         }
         if let Some(v) = get("GREENCHANNEL_ADDRESS_CONCENTRATION_THRESHOLD") {
             self.address_concentration_threshold = parse("GREENCHANNEL_ADDRESS_CONCENTRATION_THRESHOLD", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_NOTIFICATION_CLAIM_DAYS") {
+            self.notification_claim_days = parse("GREENCHANNEL_NOTIFICATION_CLAIM_DAYS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_NOTIFICATION_FEEDBACK_DAYS") {
+            self.notification_feedback_days = parse("GREENCHANNEL_NOTIFICATION_FEEDBACK_DAYS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_DELIVERY_WORKER") {
+            self.delivery_worker = !matches!(v.trim(), "0" | "false" | "no" | "off");
+        }
+        if let Some(v) = get("GREENCHANNEL_DELIVERY_MAX_ATTEMPTS") {
+            self.delivery_max_attempts = parse("GREENCHANNEL_DELIVERY_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_DELIVERY_LEASE_SECONDS") {
+            self.delivery_lease_seconds = parse("GREENCHANNEL_DELIVERY_LEASE_SECONDS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_DELIVERY_TIMEOUT_SECONDS") {
+            self.delivery_timeout_seconds = parse("GREENCHANNEL_DELIVERY_TIMEOUT_SECONDS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_DELIVERY_BACKOFF_MS") {
+            self.delivery_backoff_ms = parse("GREENCHANNEL_DELIVERY_BACKOFF_MS", v)?;
         }
         if let Some(v) = get("GREENCHANNEL_AUTO_APPROVAL") {
             self.auto_approval = matches!(v.trim(), "1" | "true" | "yes" | "on");

@@ -12,6 +12,7 @@ use crate::{
     api,
     config::Settings,
     domain::divisions,
+    services,
     state::{AppState, Clock},
     store::Db,
 };
@@ -31,6 +32,8 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         divisions::warm();
         api::metrics::install();
+        // TLS for outgoing webhooks: rustls on ring, like the database driver.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = Db::connect(&settings).await?;
         db.migrate().await?;
         let acceptor = TcpListener::bind(settings.bind.to_string())
@@ -61,9 +64,19 @@ impl Application {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
         tracing::info!(addr = %self.addr, public_base_url = %self.state.public_base_url, dev = self.state.settings.dev, "greenchannel serving");
         let db = self.state.db.clone();
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let worker = self
+            .state
+            .settings
+            .delivery_worker
+            .then(|| tokio::spawn(services::delivery::worker(self.state.clone(), stopped)));
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(api::app(self.state), stop, Some(grace))
             .await?;
+        let _ = stop_worker.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
         db.close().await;
         tracing::info!("greenchannel stopped");
         Ok(())

@@ -41,6 +41,8 @@ pub struct Inner {
     pub clock: Clock,
     /// Origin printed into QR codes and links.
     pub public_base_url: String,
+    /// Wakes this instance's delivery worker after a commit that queued messages.
+    pub delivery_wakeup: tokio::sync::Notify,
     /// Verified bearer credentials by hash, with the time they stop being valid.
     pub principals: moka::sync::Cache<String, (crate::domain::principal::Principal, DateTime<Utc>)>,
 }
@@ -60,10 +62,24 @@ impl AppState {
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(settings.auth_cache_seconds.max(1)))
             .build();
-        Ok(Self(Arc::new(Inner { db, settings, calendar, clock, public_base_url, principals })))
+        Ok(Self(Arc::new(Inner {
+            db,
+            settings,
+            calendar,
+            clock,
+            public_base_url,
+            principals,
+            delivery_wakeup: Default::default(),
+        })))
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Tells the local delivery worker there may be new outbox messages
+    /// (other instances find them on their next poll).
+    pub fn wake_delivery(&self) {
+        self.delivery_wakeup.notify_one();
     }
 }

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_core;
 mod m20261123_000001_add_registration_records;
 mod m20261123_000002_add_addresses;
+mod m20261123_000003_add_notifications;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_core::Migration),
             Box::new(m20261123_000001_add_registration_records::Migration),
             Box::new(m20261123_000002_add_addresses::Migration),
+            Box::new(m20261123_000003_add_notifications::Migration),
         ]
     }
 }

@@ -424,6 +424,12 @@ pub struct NoticeItem {
     pub scope_code: String,
     pub scope_name: String,
     pub permit: String,
+    /// The department that grants it here, from the directory; absent when
+    /// none is configured (then `department_label` says which kind).
+    #[oai(skip_serializing_if_is_none)]
+    pub department_code: Option<String>,
+    pub department_name: String,
+    pub jurisdiction: String,
     /// Department kind from the catalogue, e.g. `market_regulation`.
     pub department_kind: String,
     /// Level of the granting department: county, city, province, national.
@@ -613,7 +619,7 @@ impl ApplicationsApi {
     #[oai(path = "/api/v1/applications/:id/notice", method = "get", operation_id = "get_notice")]
     async fn notice(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<Json<DualNotice>> {
         let rec = services::registration::get(&state, &auth.0, id.0).await?;
-        Ok(Json(notice_view(&rec)))
+        Ok(Json(notice_view(&state, &rec).await?))
     }
 
     /// Acknowledge the notice
@@ -678,17 +684,22 @@ impl ApplicationsApi {
     }
 }
 
-pub fn notice_view(rec: &ApplicationRecord) -> DualNotice {
-    let items: Vec<NoticeItem> = rec
-        .form
-        .scope
-        .iter()
-        .filter(|s| s.permit.is_some())
-        .map(|s| NoticeItem {
+pub async fn notice_view(state: &AppState, rec: &ApplicationRecord) -> Result<DualNotice> {
+    let mut items = Vec::new();
+    for s in rec.form.scope.iter().filter(|s| s.permit.is_some()) {
+        let kind = s.department_kind.unwrap_or_default();
+        let jurisdiction =
+            crate::domain::notification::jurisdiction(s.department_level.unwrap_or("county"), &rec.form.admin_code);
+        let dept = crate::store::notifications::route(state.db.conn(), kind, &jurisdiction).await?;
+        let label = crate::domain::notification::kind_label(kind).0;
+        items.push(NoticeItem {
             scope_code: s.code.into(),
             scope_name: s.name.into(),
             permit: s.permit.unwrap_or_default().into(),
-            department_kind: s.department_kind.unwrap_or_default().into(),
+            department_name: dept.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| label.to_string()),
+            department_code: dept.map(|d| d.code),
+            jurisdiction,
+            department_kind: kind.into(),
             department_level: s.department_level.unwrap_or_default().into(),
             timing: match s.timing {
                 Some(scope::Timing::Pre) => "pre",
@@ -698,14 +709,14 @@ pub fn notice_view(rec: &ApplicationRecord) -> DualNotice {
             }
             .into(),
             basis: s.basis.map(str::to_string),
-        })
-        .collect();
-    DualNotice {
+        });
+    }
+    Ok(DualNotice {
         application_id: rec.row.id,
         version: rec.row.version,
-        acknowledgement_required: rec.form.has_licensed_items(),
+        acknowledgement_required: rec.acknowledgement_required(),
         acknowledged_at: if rec.notice_acknowledged() { rec.row.notice_acknowledged_at } else { None },
         commitment: "本人已知晓上述经营项目须取得相关许可证件，承诺在取得许可前不开展相关经营活动。".into(),
         items,
-    }
+    })
 }

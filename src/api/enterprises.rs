@@ -77,6 +77,19 @@ pub struct PremisesView {
     pub activities: Vec<String>,
 }
 
+/// Where a licensed item stands, from the departments' feedback.
+#[derive(Debug, Object)]
+pub struct PermitView {
+    pub scope_code: String,
+    pub permit: String,
+    /// `pending`, `granted`, `refused` or `not_required`.
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub permit_no: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub valid_until: Option<NaiveDate>,
+}
+
 #[derive(Debug, Object)]
 pub struct EnterpriseView {
     pub uscc: String,
@@ -99,6 +112,7 @@ pub struct EnterpriseView {
     pub licence: Option<LicenceView>,
     pub licences: Vec<LicenceVersionSummary>,
     pub premises: Vec<PremisesView>,
+    pub permits: Vec<PermitView>,
 }
 
 impl EnterpriseView {
@@ -124,7 +138,18 @@ impl EnterpriseView {
                 activities: serde_json::from_str(&p.activities).unwrap_or_default(),
             })
             .collect();
+        let permits = crate::services::notifications::permit_statuses(&rec.notifications)
+            .into_iter()
+            .map(|p| PermitView {
+                scope_code: p.scope_code,
+                permit: p.permit,
+                status: p.status.as_str().into(),
+                permit_no: p.permit_no,
+                valid_until: p.valid_until,
+            })
+            .collect();
         EnterpriseView {
+            permits,
             premises,
             registered: FormInput::from_form(&rec.profile, viewer.applicant().map(|a| &a.id_number), full),
             licence: rec.current_licence().map(Into::into),

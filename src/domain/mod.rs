@@ -14,6 +14,7 @@ pub mod licence;
 pub mod materials;
 pub mod money;
 pub mod name;
+pub mod notification;
 pub mod principal;
 pub mod resident_id;
 pub mod scope;

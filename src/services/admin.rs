@@ -119,6 +119,14 @@ pub async fn set_abnormal(
     am.abnormal_since = Set(if abnormal { Some(ent.abnormal_since.unwrap_or(now)) } else { None });
     am.updated_at = Set(now);
     store::enterprises::update(&*tx, am).await?;
+    super::events::record(
+        &tx,
+        uscc.as_str(),
+        super::events::ABNORMAL_CHANGED,
+        json!({ "abnormal": abnormal, "reason": reason }),
+        now,
+    )
+    .await?;
     let action = if abnormal { "enterprise.abnormal_flagged" } else { "enterprise.abnormal_cleared" };
     audit::record(
         &tx,
@@ -133,6 +141,7 @@ pub async fn set_abnormal(
     .await?;
     let row = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
+    state.wake_delivery();
     Ok(row)
 }
 
@@ -154,6 +163,14 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
     am.revocation_reason = Set(Some(reason.clone()));
     am.updated_at = Set(now);
     store::enterprises::update(&*tx, am).await?;
+    super::events::record(
+        &tx,
+        uscc.as_str(),
+        super::events::STATUS_CHANGED,
+        json!({ "status": "revoked", "reason": reason }),
+        now,
+    )
+    .await?;
     audit::record(
         &tx,
         now,
@@ -167,6 +184,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
     .await?;
     let row = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
+    state.wake_delivery();
     Ok(row)
 }
 

@@ -20,6 +20,8 @@ pub struct EnterpriseRecord {
     pub licences: Vec<LicenceRow>,
     /// Live premises (registered places, shops, filed extras) with their address.
     pub premises: Vec<(store::places::PremisesRow, Option<store::places::AddressRow>)>,
+    /// Dual-notification records: the permit status of each licensed item.
+    pub notifications: Vec<store::notifications::Row>,
 }
 
 impl EnterpriseRecord {
@@ -54,13 +56,18 @@ pub async fn get(state: &AppState, p: &Principal, uscc: &Uscc) -> Result<Enterpr
         };
         premises.push((p, addr));
     }
-    let rec = EnterpriseRecord { row, profile, licences, premises };
+    let notifications = store::notifications::for_enterprise(state.db.conn(), row.id).await?;
+    let rec = EnterpriseRecord { row, profile, licences, premises, notifications };
     let visible = rec.is_owned_by(p)
         || match p {
             Principal::Staff(s) => match &s.role {
                 StaffRole::Reviewer { authority } => authority.as_str() == rec.row.authority,
                 StaffRole::Admin => true,
-                StaffRole::Department { .. } | StaffRole::Platform { .. } | StaffRole::Host { .. } => false,
+                // A department sees the enterprises pushed to it.
+                StaffRole::Department { code } => {
+                    rec.notifications.iter().any(|n| n.department_code.as_deref() == Some(code))
+                }
+                StaffRole::Platform { .. } | StaffRole::Host { .. } => false,
             },
             Principal::Applicant(_) => false,
         };

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, Subject},
-    places,
+    events, notifications, places,
     registration::ApplicationRecord,
 };
 use crate::{
@@ -16,9 +16,11 @@ use crate::{
         form::{Form, Kind},
         licence::{self, LicenceContent},
         principal::Actor,
+        scope::ScopeItem,
         uscc::{self, Uscc},
     },
     error::{Error, Result},
+    state::AppState,
     store,
     store::WriteTx,
 };
@@ -60,7 +62,13 @@ async fn write_licence(
 }
 
 /// Establishment: a new enterprise with licence version 1.
-pub async fn establish(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
+pub async fn establish(
+    state: &AppState,
+    db: &WriteTx,
+    rec: &ApplicationRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Issued> {
     debug_assert_eq!(rec.form.kind, Kind::Establish);
     let registered = places::with_allocated_places(db, rec.row.id, &rec.form).await?;
     let form = &registered;
@@ -123,12 +131,21 @@ pub async fn establish(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now
         json!({ "version": 1 }),
     )
     .await?;
+    let pushed =
+        notifications::Subject_ { enterprise_id, uscc: &subject, form, application_id: Some(rec.row.id), place: None };
+    notifications::push(state, db, pushed, &form.scope, notifications::Reason::Establish, actor, now).await?;
     Ok(Issued { uscc: code.to_string(), enterprise_id, licence_version: 1 })
 }
 
 /// A change: the enterprise takes the new facts and a new licence version;
 /// earlier versions stay, marked superseded.
-pub async fn change(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
+pub async fn change(
+    state: &AppState,
+    db: &WriteTx,
+    rec: &ApplicationRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Issued> {
     let registered = places::with_allocated_places(db, rec.row.id, &rec.form).await?;
     let form = &registered;
     let uscc = form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("change without uscc")))?;
@@ -183,12 +200,31 @@ pub async fn change(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: D
         json!({ "version": version }),
     )
     .await?;
+    // Departments hear of licensed items the change adds; platforms of the re-issue.
+    let added: Vec<&ScopeItem> =
+        form.scope.iter().copied().filter(|i| !old.scope.iter().any(|o| o.code == i.code)).collect();
+    let pushed = notifications::Subject_ {
+        enterprise_id: ent.id,
+        uscc: &subject,
+        form,
+        application_id: Some(rec.row.id),
+        place: None,
+    };
+    notifications::push(state, db, pushed, &added, notifications::Reason::Change, actor, now).await?;
+    events::record(db, &subject, events::LICENCE_REISSUED, json!({ "version": version, "changed": items }), now)
+        .await?;
     Ok(Issued { uscc: subject, enterprise_id: ent.id, licence_version: version })
 }
 
 /// Deregistration: the enterprise ends; its name is released (and blocks
 /// the same trade name for a year, art. 17); its licences stop being valid.
-pub async fn deregister(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, now: DateTime<Utc>) -> Result<Issued> {
+pub async fn deregister(
+    state: &AppState,
+    db: &WriteTx,
+    rec: &ApplicationRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Issued> {
     let uscc = rec.form.uscc.as_ref().ok_or_else(|| Error::internal(anyhow::anyhow!("deregistration without uscc")))?;
     let ent = store::enterprises::lock_by_uscc(db, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     if ent.status != "active" {
@@ -214,6 +250,18 @@ pub async fn deregister(db: &WriteTx, rec: &ApplicationRecord, actor: &Actor, no
         json!({ "application_id": rec.row.id, "mode": mode }),
     )
     .await?;
+    // Departments that granted permits hear the enterprise is gone.
+    let held = notifications::permits_held(db, ent.id).await?;
+    let profile: Form = serde_json::from_str(&ent.profile).map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
+    let pushed = notifications::Subject_ {
+        enterprise_id: ent.id,
+        uscc: uscc.as_str(),
+        form: &profile,
+        application_id: Some(rec.row.id),
+        place: None,
+    };
+    notifications::push(state, db, pushed, &held, notifications::Reason::Deregister, actor, now).await?;
+    events::record(db, uscc.as_str(), events::STATUS_CHANGED, json!({ "status": "deregistered" }), now).await?;
     Ok(Issued { uscc: uscc.to_string(), enterprise_id: ent.id, licence_version: ent.licence_version })
 }
 
@@ -262,5 +310,7 @@ pub async fn reissue(
         json!({ "version": version, "reason": reason }),
     )
     .await?;
+    events::record(db, &ent.uscc, events::LICENCE_REISSUED, json!({ "version": version, "reason": reason }), now)
+        .await?;
     Ok(version)
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, Subject},
-    issuance, places,
+    issuance, notifications, places,
 };
 use crate::{
     domain::{
@@ -133,7 +133,20 @@ pub async fn file(state: &AppState, p: &Principal, uscc: &Uscc, f: Filing) -> Re
     )
     .await?;
     let version = issuance::reissue(&tx, &ent, &actor, "premises filed", now).await?;
+    // Licensed activities at the new place: their departments are told where.
+    let licensed: Vec<&scope::ScopeItem> =
+        codes.iter().filter_map(|c| scope::lookup(c)).filter(|i| i.needs_department()).collect();
+    let place = format!("{}{}", f.address.township_code.full_name(), f.address.detail);
+    let pushed = notifications::Subject_ {
+        enterprise_id: ent.id,
+        uscc: uscc.as_str(),
+        form: &profile,
+        application_id: None,
+        place: Some(place),
+    };
+    notifications::push(state, &tx, pushed, &licensed, notifications::Reason::Premises, &actor, now).await?;
     tx.commit().await?;
+    state.wake_delivery();
     Ok((row, version))
 }
 
@@ -159,5 +172,6 @@ pub async fn remove(state: &AppState, p: &Principal, uscc: &Uscc, id: Uuid) -> R
     let ent = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     let version = issuance::reissue(&tx, &ent, &actor, "premises removed", now).await?;
     tx.commit().await?;
+    state.wake_delivery();
     Ok(version)
 }

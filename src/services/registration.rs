@@ -107,6 +107,18 @@ impl ApplicationRecord {
             .collect()
     }
 
+    /// The dual-notification commitment is taken where licensed items are
+    /// chosen: at establishment, and at a change that adds some.
+    pub fn acknowledgement_required(&self) -> bool {
+        match (self.form.kind, &self.registered) {
+            (Kind::Establish, _) => self.form.has_licensed_items(),
+            (Kind::Change, Some(old)) => self.form.scope.iter().any(|s| {
+                s.class == crate::domain::scope::Class::Licensed && !old.scope.iter().any(|o| o.code == s.code)
+            }),
+            _ => false,
+        }
+    }
+
     pub fn notice_acknowledged(&self) -> bool {
         self.row.notice_acknowledged_version == Some(self.row.version)
     }
@@ -156,7 +168,7 @@ impl ApplicationRecord {
                     .with("id_number", p.id_number.masked()),
             );
         }
-        if self.form.has_licensed_items() && !self.notice_acknowledged() {
+        if self.acknowledgement_required() && !self.notice_acknowledged() {
             out.push(FieldError::new("notice", "acknowledgement_missing"));
         }
         out
@@ -754,6 +766,7 @@ async fn submit_once(
         idem.remember(&*tx, 200, &render(&rec), now).await?;
     }
     tx.commit().await?;
+    state.wake_delivery();
     Ok(Submitted::Fresh(Box::new(rec)))
 }
 

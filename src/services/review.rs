@@ -137,8 +137,10 @@ pub async fn decide(
         _ => {}
     }
     let actor = principal.actor();
-    let row = apply_decision(&tx, &rec, next, &actor, Some(reviewer.key_id), reason, &comments, now, None).await?;
+    let row =
+        apply_decision(state, &tx, &rec, next, &actor, Some(reviewer.key_id), reason, &comments, now, None).await?;
     tx.commit().await?;
+    state.wake_delivery();
     let mut rec = rec;
     rec.row = row;
     Ok(rec)
@@ -146,6 +148,7 @@ pub async fn decide(
 
 #[allow(clippy::too_many_arguments)]
 async fn apply_decision(
+    state: &AppState,
     db: &WriteTx,
     rec: &ApplicationRecord,
     next: Status,
@@ -170,10 +173,10 @@ async fn apply_decision(
     match next {
         Status::Approved => {
             let i = match rec.form.kind {
-                Kind::Establish => issuance::establish(db, rec, actor, now).await?,
-                Kind::Change => issuance::change(db, rec, actor, now).await?,
+                Kind::Establish => issuance::establish(state, db, rec, actor, now).await?,
+                Kind::Change => issuance::change(state, db, rec, actor, now).await?,
                 Kind::Deregister => {
-                    let i = issuance::deregister(db, rec, actor, now).await?;
+                    let i = issuance::deregister(state, db, rec, actor, now).await?;
                     if let Some(n) = &rec.notice {
                         store::notices::set_status(db, n.id, "open", "closed").await?;
                     }
@@ -269,5 +272,7 @@ pub async fn auto_approve(
             store::applications::update_returning(db, rec.row.id, rec.row.version, &rec.row.status, changes).await?
         );
     }
-    apply_decision(db, rec, Status::Approved, &Actor::system(), None, None, &[], now, Some(recorded)).await.map(Some)
+    apply_decision(state, db, rec, Status::Approved, &Actor::system(), None, None, &[], now, Some(recorded))
+        .await
+        .map(Some)
 }

@@ -378,3 +378,19 @@ impl TestApp {
         self.request(Method::POST, &format!("/api/v1/applications/{id}/withdraw"), Some(token), None, &[]).await
     }
 }
+
+impl TestApp {
+    /// Waits until at least `n` outbox messages are recorded delivered; their ids.
+    pub async fn poll_delivered(&self, admin: &str, n: usize) -> Vec<i64> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let d = self.get("/api/v1/admin/deliveries?status=delivered", admin).await;
+            let ids: Vec<i64> = d.ok()["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+            if ids.len() >= n {
+                return ids;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "only {} delivered", ids.len());
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
