@@ -258,17 +258,84 @@ async fn one_flow(client: &reqwest::Client, base: &str, n: u64, id: &str) -> Res
     Ok(())
 }
 
+/// A minimal receiver on 127.0.0.1 that answers 200 and counts.
+async fn receiver(counter: Arc<AtomicU64>) -> String {
+    use poem::{
+        EndpointExt, Route, handler,
+        listener::{Acceptor, Listener, TcpListener},
+        web::Data,
+    };
+    #[handler]
+    async fn hook(c: Data<&Arc<AtomicU64>>) -> &'static str {
+        c.fetch_add(1, Ordering::Relaxed);
+        "ok"
+    }
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run(Route::new().at("/hook", poem::post(hook)).data(counter)),
+    );
+    format!("http://{addr}/hook")
+}
+
+/// Queues `n` outbox messages for a department whose webhook is a local
+/// receiver, then times the server's worker delivering all of them.
+async fn webhooks(state: &greenchannel::state::AppState, n: u64) -> f64 {
+    let counter = Arc::new(AtomicU64::new(0));
+    let url = receiver(counter.clone()).await;
+    let now = chrono::Utc::now();
+    let tx = state.db.write().await.unwrap();
+    greenchannel::store::notifications::upsert_department(
+        &*tx,
+        entities::department::Model {
+            code: "BENCH".into(),
+            name: "基准部门".into(),
+            kind: "market_regulation".into(),
+            admin_code: "610727".into(),
+            webhook_url: Some(url),
+            webhook_secret: Some("bench-webhook-secret-000001".into()),
+            claim_days: 5,
+            feedback_days: 20,
+            created_at: now,
+            disabled_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let start = Instant::now();
+    for chunk in 0..n.div_ceil(5_000) {
+        let tx = state.db.write().await.unwrap();
+        let m = (chunk * 5_000..((chunk + 1) * 5_000).min(n))
+            .map(|i| greenchannel::store::outbox::NewMessage {
+                topic: "notification.pushed".into(),
+                target_kind: "department",
+                target_id: "BENCH".into(),
+                payload: format!("{{\"n\":{i}}}"),
+            })
+            .collect();
+        greenchannel::store::outbox::enqueue(&*tx, m, chrono::Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+        state.wake_delivery();
+    }
+    while counter.load(Ordering::Relaxed) < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
 fn main() {
     let n: u64 = env("BENCH_ENTERPRISES", 10_000);
     let seconds: u64 = env("BENCH_SECONDS", 10);
     let concurrency: usize = env("BENCH_CONCURRENCY", 32);
-    let scenarios: String = env("BENCH_SCENARIOS", "name_check,flows".to_string());
+    let scenarios: String = env("BENCH_SCENARIOS", "name_check,flows,webhooks".to_string());
     // Server and client on separate runtimes (thread names `server`,
     // `client`) so `top -H` or perf can tell their CPU apart.
     let server_rt = tokio::runtime::Builder::new_multi_thread().thread_name("server").enable_all().build().unwrap();
     greenchannel::telemetry::init(greenchannel::config::LogFormat::Text);
     let (settings, engine) = server_rt.block_on(database(n));
     let app = server_rt.block_on(Application::build(settings)).unwrap();
+    let state = app.state().clone();
     let base = format!("http://{}", app.addr());
     server_rt.spawn(app.run_until(std::future::pending()));
     let client_rt = tokio::runtime::Builder::new_multi_thread().thread_name("client").enable_all().build().unwrap();
@@ -282,6 +349,11 @@ fn main() {
                 let st = name_checks(&base, &client, c, total).await;
                 rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("name check, concurrency {c}"), "p50_ms": st.pct(0.5), "p99_ms": st.pct(0.99), "requests": st.samples.len() }));
             }
+        }
+        if scenarios.contains("webhooks") {
+            let n = env("BENCH_WEBHOOKS", 20_000u64);
+            let rate = webhooks(&state, n).await;
+            rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("webhook deliveries ({n}) to a local receiver"), "per_second": rate }));
         }
         if scenarios.contains("flows") {
             let (rate, st, failures) = flows(&base, &client, concurrency, seconds).await;

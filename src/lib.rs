@@ -12,6 +12,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;

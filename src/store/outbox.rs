@@ -40,7 +40,12 @@ pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>, now: 
         created_at: Set(now),
         delivered_at: Set(None),
     });
-    outbox_message::Entity::insert_many(rows).exec_without_returning(db).await.map(|_| ())
+    let rows: Vec<outbox_message::ActiveModel> = rows.collect();
+    // Bounded statement size (SQLite allows 32 766 bound values).
+    for chunk in rows.chunks(500) {
+        outbox_message::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    Ok(())
 }
 
 /// Claims up to `limit` due messages for `instance` until `lease_until`.
