@@ -16,14 +16,18 @@ pub mod body;
 pub mod department;
 pub mod enterprises;
 pub mod form;
+pub mod licences;
 pub mod materials;
 pub mod metrics;
 pub mod ops;
+pub mod page;
 pub mod places;
+pub mod platform;
 pub mod problem;
 pub mod public;
 pub mod review;
 pub mod security;
+pub mod verify;
 pub mod views;
 
 #[derive(Tags)]
@@ -40,6 +44,10 @@ pub enum ApiTags {
     Department,
     /// Administration: channels, keys, departments, hosts, restrictions.
     Admin,
+    /// E-commerce platforms: batch verification, watch-list, change feed.
+    Platform,
+    /// Verifying displayed licences: scans, the page, the public keys.
+    Verification,
     /// Public register: disclosure search, deregistration notices.
     Public,
     /// Liveness, readiness, metrics.
@@ -52,8 +60,11 @@ pub type Apis = (
     materials::MaterialsApi,
     review::ReviewApi,
     enterprises::EnterprisesApi,
+    licences::LicencesApi,
     places::PlacesApi,
     department::DepartmentApi,
+    verify::VerifyApi,
+    platform::PlatformApi,
     public::PublicApi,
     admin::AdminApi,
     ops::OpsApi,
@@ -66,8 +77,11 @@ pub fn openapi_service(server_url: Option<&str>) -> OpenApiService<Apis, ()> {
         materials::MaterialsApi,
         review::ReviewApi,
         enterprises::EnterprisesApi,
+        licences::LicencesApi,
         places::PlacesApi,
         department::DepartmentApi,
+        verify::VerifyApi,
+        platform::PlatformApi,
         public::PublicApi,
         admin::AdminApi,
         ops::OpsApi,

@@ -2,6 +2,7 @@
 //! configuration as the server (defaults, `--config` file, environment).
 use std::{net::SocketAddr, path::PathBuf};
 
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
@@ -68,6 +69,19 @@ pub enum Command {
         #[command(subcommand)]
         command: RestrictionsCommand,
     },
+    /// Verify a licence credential (or the `/v/…` URL of a QR code) with no
+    /// server: only the published keys (`/.well-known/greenchannel/keys.json`).
+    /// Says whether the signature holds and what it claims; live status
+    /// (revoked, superseded) needs the online check. Exit status 0 when the
+    /// signature holds, 1 when not, 2 when the input is not a credential.
+    VerifyOffline {
+        credential: String,
+        #[arg(long)]
+        keys: PathBuf,
+        /// The shop URL where it was displayed: checks a shop-bound badge.
+        #[arg(long)]
+        shop_url: Option<String>,
+    },
     /// Print an assertion signed for the `dev` channel (demos and tests):
     /// what a mobile entry point would send after real-name verification.
     DevAssertion {
@@ -91,6 +105,17 @@ pub enum KeysCommand {
     Revoke { id: uuid::Uuid },
     /// List keys (never the keys themselves).
     List,
+    /// Start signing licence credentials with a new key. The previous key
+    /// stays published, so what it signed keeps verifying.
+    RotateSigning,
+    /// Withdraw a rotated-out credential key (for a leaked key): it is no
+    /// longer published and what it signed no longer verifies.
+    RetireSigning {
+        #[arg(long)]
+        kid: u16,
+    },
+    /// List credential signing keys (public halves only).
+    Signing,
 }
 
 #[derive(Args)]
@@ -172,7 +197,7 @@ async fn offline_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings).await?;
     db.migrate().await?;
     let bind = settings.bind;
-    AppState::new(db, settings, Clock::default(), bind)
+    AppState::new(db, settings, Clock::default(), bind).await
 }
 
 fn operator() -> Actor {
@@ -237,6 +262,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         let scope = k.authority.or(k.department_code).or(k.platform_id).unwrap_or_default();
                         let revoked = if k.revoked_at.is_some() { "revoked" } else { "live" };
                         println!("{}\t{}\t{}\t{}\t{}…\t{}", k.id, k.role, scope, k.name, k.key_prefix, revoked);
+                    }
+                }
+                KeysCommand::RotateSigning => {
+                    let kid = services::signing::rotate(&state.db, chrono::Utc::now()).await.map_err(describe)?;
+                    println!("signing with key {kid}; running instances pick it up within seconds");
+                }
+                KeysCommand::RetireSigning { kid } => {
+                    services::signing::retire(&state.db, kid, chrono::Utc::now()).await.map_err(describe)?;
+                    println!("retired key {kid}");
+                }
+                KeysCommand::Signing => {
+                    for k in crate::store::signing_keys::all(state.db.conn()).await? {
+                        println!("{}\t{}\t{}\t{}", k.kid, k.status, k.public_key, k.created_at.to_rfc3339());
                     }
                 }
             }
@@ -319,6 +357,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bar.finish();
             println!("seeded {enterprises} enterprises in {:.1}s", start.elapsed().as_secs_f64());
             Ok(())
+        }
+        Command::VerifyOffline { credential, keys, shop_url } => {
+            let jwks: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(&keys).with_context(|| format!("reading {}", keys.display()))?,
+            )
+            .with_context(|| format!("parsing {}", keys.display()))?;
+            let report = services::signing::verify_offline(&credential, &jwks, shop_url.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&report.json)?);
+            std::process::exit(report.exit_code);
         }
         Command::DevAssertion { name, id_number, phone, ttl } => {
             use secrecy::ExposeSecret;

@@ -80,6 +80,22 @@ pub struct Settings {
     pub auto_approval: bool,
     /// Entity types eligible for automatic approval.
     pub auto_approval_entity_types: Vec<String>,
+    /// Enterprises whose verification standing an instance keeps in memory.
+    pub verify_cache_entries: u64,
+    /// Upper bound on how long a cached standing is trusted, in seconds
+    /// (changes normally reach every instance through the change feed).
+    pub verify_cache_ttl_seconds: u64,
+    /// How often an instance reads the change feed (and the signing keys)
+    /// to drop what other instances changed, in milliseconds.
+    pub cache_sync_ms: u64,
+    /// Public verifications (no key) per client address per minute.
+    pub public_verify_per_minute: u32,
+    /// Verifications per platform key per second (a batch counts its items);
+    /// also the burst a key may spend at once.
+    pub platform_verify_per_second: u32,
+    /// Header carrying the client address when behind a trusted proxy
+    /// (e.g. `x-real-ip`); unset means the peer address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -116,6 +132,12 @@ impl Default for Settings {
             delivery_batch: 100,
             auto_approval: true,
             auto_approval_entity_types: vec!["individual_business".into(), "sole_proprietorship".into()],
+            verify_cache_entries: 250_000,
+            verify_cache_ttl_seconds: 300,
+            cache_sync_ms: 500,
+            public_verify_per_minute: 60,
+            platform_verify_per_second: 2_000,
+            client_ip_header: None,
         }
     }
 }
@@ -198,6 +220,24 @@ impl Settings {
         if let Some(v) = get("GREENCHANNEL_AUTH_CACHE_SECONDS") {
             self.auth_cache_seconds = parse("GREENCHANNEL_AUTH_CACHE_SECONDS", v)?;
         }
+        if let Some(v) = get("GREENCHANNEL_VERIFY_CACHE_ENTRIES") {
+            self.verify_cache_entries = parse("GREENCHANNEL_VERIFY_CACHE_ENTRIES", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_VERIFY_CACHE_TTL_SECONDS") {
+            self.verify_cache_ttl_seconds = parse("GREENCHANNEL_VERIFY_CACHE_TTL_SECONDS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_CACHE_SYNC_MS") {
+            self.cache_sync_ms = parse("GREENCHANNEL_CACHE_SYNC_MS", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_PUBLIC_VERIFY_PER_MINUTE") {
+            self.public_verify_per_minute = parse("GREENCHANNEL_PUBLIC_VERIFY_PER_MINUTE", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_PLATFORM_VERIFY_PER_SECOND") {
+            self.platform_verify_per_second = parse("GREENCHANNEL_PLATFORM_VERIFY_PER_SECOND", v)?;
+        }
+        if let Some(v) = get("GREENCHANNEL_CLIENT_IP_HEADER").filter(|v| !v.trim().is_empty()) {
+            self.client_ip_header = Some(v.trim().to_ascii_lowercase());
+        }
         if let Some(v) = get("GREENCHANNEL_ADDRESS_CONCENTRATION_THRESHOLD") {
             self.address_concentration_threshold = parse("GREENCHANNEL_ADDRESS_CONCENTRATION_THRESHOLD", v)?;
         }
@@ -242,6 +282,12 @@ impl Settings {
             bail!("session_ttl_minutes: expected 1..=1440");
         }
         self.calendar().map_err(|e| anyhow::anyhow!("holidays: {e}"))?;
+        if self.public_verify_per_minute == 0 || self.platform_verify_per_second == 0 {
+            bail!("public_verify_per_minute and platform_verify_per_second must be at least 1");
+        }
+        if self.cache_sync_ms == 0 {
+            bail!("cache_sync_ms must be at least 1");
+        }
         for e in &self.review_working_days_by_kind {
             let ok = e.split_once('=').is_some_and(|(_, v)| v.trim().parse::<u32>().is_ok());
             if !ok {

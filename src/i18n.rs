@@ -73,6 +73,18 @@ pub fn field_message(e: &FieldError, lang: Lang) -> String {
             format!("{} is not in the business-scope catalogue", p("value")),
         ),
         "duplicate" => ("重复".into(), "is a duplicate".into()),
+        "malformed" => (
+            "不是本系统签发的执照凭证或统一社会信用代码".into(),
+            "is not a licence credential or code this service issues".into(),
+        ),
+        "not_declared" => (
+            "该网店网址未登记为亮照地址，请先申报".into(),
+            "is not a shop URL declared for displaying this licence".into(),
+        ),
+        "too_many" => {
+            (format!("条目过多，最多 {} 条", p("max")), format!("has too many entries; at most {}", p("max")))
+        }
+        "conflicts" => (format!("不能与 {} 同时提供", p("with")), format!("cannot be combined with {}", p("with"))),
         "invalid_amount" => (
             "金额格式不正确，应为以元为单位、最多两位小数的数字字符串".into(),
             "must be a decimal amount in yuan with at most two decimals".into(),

@@ -42,7 +42,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let addr =
             acceptor.local_addr().into_iter().find_map(|a| a.as_socket_addr().copied()).context("bound address")?;
-        let state = AppState::new(db, settings, clock, addr)?;
+        let state = AppState::new(db, settings, clock, addr).await?;
         Ok(Self { acceptor, state, addr })
     }
 
@@ -69,7 +69,8 @@ impl Application {
             .state
             .settings
             .delivery_worker
-            .then(|| tokio::spawn(services::delivery::worker(self.state.clone(), stopped)));
+            .then(|| tokio::spawn(services::delivery::worker(self.state.clone(), stopped.clone())));
+        let sync = tokio::spawn(services::standing::sync(self.state.clone(), stopped));
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(api::app(self.state), stop, Some(grace))
             .await?;
@@ -77,6 +78,7 @@ impl Application {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = sync.await;
         db.close().await;
         tracing::info!("greenchannel stopped");
         Ok(())

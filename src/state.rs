@@ -45,6 +45,13 @@ pub struct Inner {
     pub delivery_wakeup: tokio::sync::Notify,
     /// Verified bearer credentials by hash, with the time they stop being valid.
     pub principals: moka::sync::Cache<String, (crate::domain::principal::Principal, DateTime<Utc>)>,
+    /// Credential signing keys.
+    pub keys: crate::services::signing::KeyRing,
+    /// What verification reads, kept in memory (see `services::standing`).
+    pub standings: Arc<crate::services::standing::Standings>,
+    pub verifier: crate::services::verification::Verifier,
+    /// Rendered licence documents by (code, version, key, superseded).
+    pub documents: crate::services::licence_documents::DocumentCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,14 +62,26 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings, clock: Clock, bound: SocketAddr) -> anyhow::Result<Self> {
+    /// Loads what the instance keeps in memory (creating the first signing
+    /// key on a new database) and hooks its caches to this instance's commits.
+    pub async fn new(db: Db, settings: Settings, clock: Clock, bound: SocketAddr) -> anyhow::Result<Self> {
         let calendar = settings.calendar().map_err(|e| anyhow::anyhow!(e))?;
         let public_base_url = settings.public_base_url(bound);
         let principals = moka::sync::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(std::time::Duration::from_secs(settings.auth_cache_seconds.max(1)))
             .build();
+        let keys = crate::services::signing::KeyRing::load(&db, clock.now()).await?;
+        let standings = Arc::new(crate::services::standing::Standings::new(&settings));
+        let hooked = standings.clone();
+        db.on_commit(move |touched| hooked.invalidate(touched));
+        let verifier = crate::services::verification::Verifier::new(&settings);
+        let documents = crate::services::licence_documents::DocumentCache::new();
         Ok(Self(Arc::new(Inner {
+            keys,
+            standings,
+            verifier,
+            documents,
             db,
             settings,
             calendar,

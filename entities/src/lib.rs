@@ -17,6 +17,7 @@ pub mod code_sequence;
 pub mod delivery_attempt;
 pub mod department;
 pub mod deregistration_notice;
+pub mod display_url;
 pub mod enterprise;
 pub mod enterprise_event;
 pub mod idempotency_key;
@@ -32,6 +33,7 @@ pub mod premises;
 pub mod restriction;
 pub mod session;
 pub mod signature;
+pub mod signing_key;
 pub mod used_assertion;
 pub mod watch;
 

@@ -14,6 +14,9 @@ pub struct Model {
     pub issued_at: DateTimeUtc,
     pub application_id: Option<Uuid>,
     pub superseded_at: Option<DateTimeUtc>,
+    /// The key its credentials are signed with (fixed at issue, so its
+    /// documents stay byte-identical across key rotations).
+    pub signing_kid: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ mod m20261122_000001_create_core;
 mod m20261123_000001_add_registration_records;
 mod m20261123_000002_add_addresses;
 mod m20261123_000003_add_notifications;
+mod m20261123_000004_add_licence_display;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_add_registration_records::Migration),
             Box::new(m20261123_000002_add_addresses::Migration),
             Box::new(m20261123_000003_add_notifications::Migration),
+            Box::new(m20261123_000004_add_licence_display::Migration),
         ]
     }
 }

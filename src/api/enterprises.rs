@@ -110,13 +110,17 @@ pub struct EnterpriseView {
     pub registered: FormInput,
     #[oai(skip_serializing_if_is_none)]
     pub licence: Option<LicenceView>,
+    /// The verification URL in the current licence's QR code (for linking
+    /// from a shop page; the badge and PDF carry it too).
+    #[oai(skip_serializing_if_is_none)]
+    pub verify_url: Option<String>,
     pub licences: Vec<LicenceVersionSummary>,
     pub premises: Vec<PremisesView>,
     pub permits: Vec<PermitView>,
 }
 
 impl EnterpriseView {
-    pub fn new(rec: EnterpriseRecord, viewer: &Principal) -> Self {
+    pub fn new(rec: EnterpriseRecord, viewer: &Principal, verify_url: Option<String>) -> Self {
         let full = matches!(viewer, Principal::Staff(_)) || rec.is_owned_by(viewer);
         let authority = rec.profile.admin_code.clone();
         let premises = rec
@@ -153,6 +157,7 @@ impl EnterpriseView {
             premises,
             registered: FormInput::from_form(&rec.profile, viewer.applicant().map(|a| &a.id_number), full),
             licence: rec.current_licence().map(Into::into),
+            verify_url,
             licences: rec
                 .licences
                 .iter()
@@ -194,6 +199,7 @@ impl EnterprisesApi {
     async fn get(&self, state: Data<&AppState>, auth: BearerAuth, uscc: Path<String>) -> Result<Json<EnterpriseView>> {
         let code = parse_uscc(&uscc.0)?;
         let rec = services::enterprises::get(&state, &auth.0, &code).await?;
-        Ok(Json(EnterpriseView::new(rec, &auth.0)))
+        let verify_url = services::licence_documents::current_verify_url(&state, &rec)?;
+        Ok(Json(EnterpriseView::new(rec, &auth.0, verify_url)))
     }
 }

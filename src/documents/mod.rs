@@ -24,9 +24,10 @@ pub enum DocumentError {
 }
 
 /// Runs the external tools the end-to-end document tests check output with
-/// (qpdf, poppler, zbar, librsvg).
-#[cfg(test)]
-pub(crate) mod testing {
+/// (qpdf, poppler, zbar, librsvg, chromium). Shared by the unit tests here
+/// and the black-box tests in `tests/`; nothing in the service calls it.
+#[doc(hidden)]
+pub mod testing {
     use std::io::Write as _;
     use std::path::{Path, PathBuf};
     use std::process::Command;

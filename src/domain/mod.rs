@@ -6,6 +6,7 @@ pub mod admin_code;
 pub mod application;
 pub mod auto_approval;
 pub mod change;
+pub mod credential;
 pub mod divisions;
 pub mod entity_type;
 pub mod field_error;
@@ -21,6 +22,7 @@ pub mod scope;
 pub mod shop_url;
 pub mod text;
 pub mod uscc;
+pub mod verification;
 pub mod working_days;
 
 pub use field_error::FieldError;

@@ -18,6 +18,7 @@ pub const PERMIT_CHANGED: &str = "permit.changed";
 /// Records an event and queues a push to each watching platform's webhook.
 pub async fn record(tx: &WriteTx, uscc: &str, kind: &str, detail: Value, now: DateTime<Utc>) -> Result<()> {
     store::events::insert(tx, uscc, kind, &detail, now).await?;
+    tx.touch(uscc);
     let targets = store::events::push_targets(tx, uscc).await?;
     let messages = targets
         .into_iter()

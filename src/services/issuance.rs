@@ -55,6 +55,7 @@ async fn write_licence(
             issued_at: Set(now),
             application_id: Set(Some(application_id)),
             superseded_at: Set(None),
+            signing_kid: Set(store::signing_keys::signing_kid(db).await?),
         },
     )
     .await?;
@@ -292,6 +293,7 @@ pub async fn reissue(
             issued_at: Set(now),
             application_id: Set(None),
             superseded_at: Set(None),
+            signing_kid: Set(store::signing_keys::signing_kid(db).await?),
         },
     )
     .await?;

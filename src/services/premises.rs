@@ -29,7 +29,7 @@ pub struct Filing {
 }
 
 /// The enterprise, if the principal owns it and it is active.
-async fn own_active(
+pub(crate) async fn own_active(
     db: &impl sea_orm::ConnectionTrait,
     p: &Principal,
     uscc: &Uscc,

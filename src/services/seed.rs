@@ -302,6 +302,7 @@ pub async fn seed_db(db: &Db, n: u64, seed: u64, progress: impl Fn(u64)) -> Resu
         person_seq: seed % 1000,
     };
     let mut codes = counters(db.conn()).await?;
+    let kid = store::signing_keys::signing_kid(db.conn()).await?;
     let base = Utc.with_ymd_and_hms(2022, 1, 1, 2, 0, 0).single().expect("valid date");
     let mut done = 0u64;
     while done < n {
@@ -330,6 +331,7 @@ pub async fn seed_db(db: &Db, n: u64, seed: u64, progress: impl Fn(u64)) -> Resu
                     issued_at: Set(issued),
                     application_id: Set(None),
                     superseded_at: Set((v < versions).then(|| issued + Duration::days(90))),
+                    signing_kid: Set(kid),
                 });
             }
             if let Some(full) = &form.name

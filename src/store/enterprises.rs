@@ -88,3 +88,82 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Row>,
     }
     enterprise::Entity::find().filter(enterprise::Column::Id.is_in(ids.iter().copied())).all(db).await
 }
+
+/// The columns verification needs, without the profile.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct StandingRow {
+    pub id: Uuid,
+    pub uscc: String,
+    pub name: Option<String>,
+    pub entity_type: String,
+    pub status: String,
+    pub abnormal: bool,
+    pub authority: String,
+    pub established_on: chrono::NaiveDate,
+    pub licence_version: i32,
+    pub representative_name: String,
+}
+
+pub async fn standing(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<StandingRow>, DbErr> {
+    use enterprise::Column as C;
+    enterprise::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::Uscc,
+            C::Name,
+            C::EntityType,
+            C::Status,
+            C::Abnormal,
+            C::Authority,
+            C::EstablishedOn,
+            C::LicenceVersion,
+            C::RepresentativeName,
+        ])
+        .filter(C::Uscc.eq(uscc))
+        .into_model::<StandingRow>()
+        .one(db)
+        .await
+}
+
+/// One licence version of an enterprise.
+pub async fn licence(
+    db: &impl ConnectionTrait,
+    enterprise_id: Uuid,
+    version: i32,
+) -> Result<Option<LicenceRow>, DbErr> {
+    licence_version::Entity::find()
+        .filter(licence_version::Column::EnterpriseId.eq(enterprise_id))
+        .filter(licence_version::Column::Version.eq(version))
+        .one(db)
+        .await
+}
+
+/// [`standing`] for many codes in one query.
+pub async fn standings(db: &impl ConnectionTrait, usccs: &[String]) -> Result<Vec<StandingRow>, DbErr> {
+    use enterprise::Column as C;
+    let mut out = Vec::with_capacity(usccs.len());
+    for chunk in usccs.chunks(500) {
+        out.extend(
+            enterprise::Entity::find()
+                .select_only()
+                .columns([
+                    C::Id,
+                    C::Uscc,
+                    C::Name,
+                    C::EntityType,
+                    C::Status,
+                    C::Abnormal,
+                    C::Authority,
+                    C::EstablishedOn,
+                    C::LicenceVersion,
+                    C::RepresentativeName,
+                ])
+                .filter(C::Uscc.is_in(chunk.iter().cloned()))
+                .into_model::<StandingRow>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}

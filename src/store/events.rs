@@ -147,3 +147,56 @@ pub async fn watchlist(db: &impl ConnectionTrait, platform_id: &str) -> Result<V
         .map(|w| w.uscc)
         .collect())
 }
+
+/// A cursor at the end of the feed as far as it is complete: every event
+/// after it is yet to be read. On PostgreSQL, transactions still running
+/// (ids from `pg_snapshot_xmin` up) may yet commit events, so the cursor
+/// stops just below them.
+pub async fn horizon(db: &impl ConnectionTrait) -> Result<(i64, i64), DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1 AS txid, 9223372036854775807 AS seq"
+        }
+        _ => "SELECT 0 AS txid, COALESCE(MAX(seq), 0) AS seq FROM enterprise_events",
+    };
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await?;
+    Ok(match row {
+        Some(r) => (r.try_get("", "txid")?, r.try_get("", "seq")?),
+        None => (0, 0),
+    })
+}
+
+/// Adds to and removes from a platform's watch-list.
+pub async fn patch_watchlist(
+    db: &impl ConnectionTrait,
+    platform_id: &str,
+    add: &[String],
+    remove: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for chunk in remove.chunks(500) {
+        watch::Entity::delete_many()
+            .filter(watch::Column::PlatformId.eq(platform_id))
+            .filter(watch::Column::Uscc.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    for chunk in add.chunks(500) {
+        let rows = chunk.iter().map(|u| watch::ActiveModel {
+            platform_id: Set(platform_id.to_string()),
+            uscc: Set(u.clone()),
+            added_at: Set(now),
+        });
+        watch::Entity::insert_many(rows)
+            .on_conflict(OnConflict::columns([watch::Column::PlatformId, watch::Column::Uscc]).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn watchlist_len(db: &impl ConnectionTrait, platform_id: &str) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    watch::Entity::find().filter(watch::Column::PlatformId.eq(platform_id)).count(db).await
+}

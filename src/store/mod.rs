@@ -27,6 +27,7 @@ pub mod applications;
 pub mod audit;
 pub mod bulk;
 pub mod channels;
+pub mod display_urls;
 pub mod enterprises;
 pub mod events;
 pub mod idempotency;
@@ -39,11 +40,31 @@ pub mod places;
 pub mod restrictions;
 pub mod sequences;
 pub mod sessions;
+pub mod signing_keys;
 
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
     write_lock: Option<Arc<Mutex<()>>>,
+    on_commit: Arc<CommitHooks>,
+}
+
+/// Called with the enterprises a transaction touched, right after it commits:
+/// this instance's caches drop them before the next request can read them.
+type CommitHook = Arc<dyn Fn(&[String]) + Send + Sync>;
+
+#[derive(Default)]
+struct CommitHooks(std::sync::RwLock<Vec<CommitHook>>);
+
+impl CommitHooks {
+    fn run(&self, touched: &[String]) {
+        if touched.is_empty() {
+            return;
+        }
+        for hook in self.0.read().expect("commit hooks").iter() {
+            hook(touched);
+        }
+    }
 }
 
 /// A write transaction; rolls back when dropped without [`WriteTx::commit`].
@@ -52,6 +73,8 @@ pub struct Db {
 pub struct WriteTx {
     tx: DatabaseTransaction,
     audit: std::sync::Mutex<Vec<entities::audit_event::ActiveModel>>,
+    touched: std::sync::Mutex<Vec<String>>,
+    on_commit: Arc<CommitHooks>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
@@ -63,8 +86,14 @@ impl std::ops::Deref for WriteTx {
 }
 
 impl WriteTx {
-    fn new(tx: DatabaseTransaction, turn: Option<OwnedMutexGuard<()>>) -> Self {
-        WriteTx { tx, audit: Default::default(), _turn: turn }
+    fn new(tx: DatabaseTransaction, turn: Option<OwnedMutexGuard<()>>, on_commit: Arc<CommitHooks>) -> Self {
+        WriteTx { tx, audit: Default::default(), touched: Default::default(), on_commit, _turn: turn }
+    }
+
+    /// Notes that this transaction changed what the public sees of an
+    /// enterprise (by USCC), so caches drop it once the change commits.
+    pub fn touch(&self, uscc: &str) {
+        self.touched.lock().expect("touched").push(uscc.to_string());
     }
 
     /// Queues an audit event; it commits with the transaction or not at all.
@@ -75,7 +104,10 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), DbErr> {
         let events = std::mem::take(&mut *self.audit.lock().expect("audit buffer"));
         audit::insert_many(&self.tx, events).await?;
-        self.tx.commit().await
+        let touched = std::mem::take(&mut *self.touched.lock().expect("touched"));
+        self.tx.commit().await?;
+        self.on_commit.run(&touched);
+        Ok(())
     }
 }
 
@@ -138,7 +170,7 @@ impl Db {
             });
         }
         let conn = Database::connect(opts).await.context("connecting to the database")?;
-        Ok(Db { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))) })
+        Ok(Db { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), on_commit: Default::default() })
     }
 
     /// Applies pending migrations. On PostgreSQL, under an advisory lock
@@ -158,6 +190,11 @@ impl Db {
             Migrator::up(&self.conn, None).await.context("migrating")?;
         }
         Ok(())
+    }
+
+    /// Registers a hook run after each commit that touched enterprises.
+    pub fn on_commit(&self, hook: impl Fn(&[String]) + Send + Sync + 'static) {
+        self.on_commit.0.write().expect("commit hooks").push(Arc::new(hook));
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -181,9 +218,9 @@ impl Db {
                         ..Default::default()
                     })
                     .await?;
-                Ok(WriteTx::new(tx, Some(turn)))
+                Ok(WriteTx::new(tx, Some(turn), self.on_commit.clone()))
             }
-            None => Ok(WriteTx::new(self.conn.begin().await?, None)),
+            None => Ok(WriteTx::new(self.conn.begin().await?, None, self.on_commit.clone())),
         }
     }
 

@@ -13,3 +13,4 @@ mod places;
 mod receiver;
 mod registration;
 mod slice;
+mod verification;

@@ -1,0 +1,216 @@
+//! Each instance's in-memory copy of what verification reads: an
+//! enterprise's status, licence version, name and display URLs.
+//!
+//! Verification is the hottest read in the system (platforms re-check
+//! millions of shops; consumers scan storefront codes), and this is what
+//! keeps it off the database. Correctness across instances:
+//!
+//! - a commit on this instance drops what it touched before returning
+//!   ([`crate::store::Db::on_commit`]), so the next verification here sees it;
+//! - every instance reads the commit-ordered change feed every
+//!   `cache_sync_ms` and drops what others changed (and re-reads the
+//!   signing keys);
+//! - a load that raced with an invalidation is not cached (generation
+//!   check), and `verify_cache_ttl_seconds` bounds any entry's age.
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::{
+    config::Settings,
+    domain::{name, verification::Standing},
+    error::Result,
+    store::{self, Db},
+};
+
+/// An enterprise as verification sees it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub enterprise_id: Uuid,
+    pub uscc: String,
+    pub name: Option<String>,
+    pub name_key: Option<String>,
+    pub entity_type: String,
+    pub status: String,
+    pub abnormal: bool,
+    pub authority: String,
+    pub established_on: NaiveDate,
+    pub licence_version: i32,
+    pub representative: String,
+    /// Normalised, sorted.
+    pub display_urls: Vec<String>,
+}
+
+impl Snapshot {
+    fn new(row: store::enterprises::StandingRow, display_urls: Vec<String>) -> Self {
+        Snapshot {
+            enterprise_id: row.id,
+            name_key: row.name.as_deref().map(name::normalize),
+            uscc: row.uscc,
+            name: row.name,
+            entity_type: row.entity_type,
+            status: row.status,
+            abnormal: row.abnormal,
+            authority: row.authority,
+            established_on: row.established_on,
+            licence_version: row.licence_version,
+            representative: row.representative_name,
+            display_urls,
+        }
+    }
+
+    pub fn standing(&self) -> Standing<'_> {
+        Standing {
+            status: &self.status,
+            licence_version: self.licence_version,
+            name_key: self.name_key.as_deref(),
+            display_urls: &self.display_urls,
+        }
+    }
+}
+
+pub struct Standings {
+    cache: moka::sync::Cache<String, Arc<Snapshot>>,
+    /// Bumped by every invalidation; a load that saw it change is not kept.
+    generation: AtomicU64,
+}
+
+impl Standings {
+    pub fn new(settings: &Settings) -> Self {
+        Standings {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(settings.verify_cache_entries)
+                .time_to_live(std::time::Duration::from_secs(settings.verify_cache_ttl_seconds.max(1)))
+                .build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The enterprise with this code, from memory or the database.
+    /// Unknown codes are not cached (they cost one indexed miss each and
+    /// would otherwise need invalidating when the code is issued).
+    pub async fn get(&self, db: &Db, uscc: &str) -> Result<Option<Arc<Snapshot>>> {
+        if let Some(s) = self.cache.get(uscc) {
+            return Ok(Some(s));
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let Some(row) = store::enterprises::standing(db.conn(), uscc).await? else { return Ok(None) };
+        let display_urls = store::display_urls::all_valid(db.conn(), row.id).await?;
+        let snap = Arc::new(Snapshot::new(row, display_urls));
+        if self.generation.load(Ordering::Acquire) == generation {
+            self.cache.insert(snap.uscc.clone(), snap.clone());
+        }
+        Ok(Some(snap))
+    }
+
+    /// [`get`](Self::get) for many codes: misses are read in bulk.
+    pub async fn get_many(&self, db: &Db, usccs: &[String]) -> Result<HashMap<String, Arc<Snapshot>>> {
+        let mut found = HashMap::with_capacity(usccs.len());
+        let mut missing = Vec::new();
+        for u in usccs {
+            match self.cache.get(u) {
+                Some(s) => {
+                    found.insert(u.clone(), s);
+                }
+                None => missing.push(u.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        missing.sort();
+        missing.dedup();
+        let generation = self.generation.load(Ordering::Acquire);
+        let rows = store::enterprises::standings(db.conn(), &missing).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut urls = store::display_urls::all_valid_many(db.conn(), &ids).await?;
+        let keep = self.generation.load(Ordering::Acquire) == generation;
+        for row in rows {
+            let display_urls = urls.remove(&row.id).unwrap_or_default();
+            let snap = Arc::new(Snapshot::new(row, display_urls));
+            if keep {
+                self.cache.insert(snap.uscc.clone(), snap.clone());
+            }
+            found.insert(snap.uscc.clone(), snap);
+        }
+        Ok(found)
+    }
+
+    pub fn invalidate(&self, usccs: &[String]) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        for u in usccs {
+            self.cache.invalidate(u);
+        }
+    }
+
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate_all();
+    }
+
+    pub fn entries(&self) -> u64 {
+        self.cache.entry_count()
+    }
+}
+
+/// Keeps this instance's caches in step with the others: every
+/// `cache_sync_ms`, reads the change feed from where it left off and drops
+/// the enterprises it names, and re-reads the signing keys. Stops when
+/// `stopped` turns true.
+pub async fn sync(state: crate::state::AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let every = std::time::Duration::from_millis(state.settings.cache_sync_ms);
+    let mut cursor = loop {
+        match store::events::horizon(state.db.conn()).await {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cache sync: reading the feed horizon");
+                tokio::select! { _ = tokio::time::sleep(every) => {}, _ = stopped.changed() => return }
+            }
+        }
+    };
+    // Anything cached before the horizon was read may predate a change.
+    state.standings.clear();
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::select! { _ = tokio::time::sleep(every) => {}, _ = stopped.changed() => return }
+        if *stopped.borrow() {
+            return;
+        }
+        ticks += 1;
+        loop {
+            match store::events::after(state.db.conn(), None, cursor, 1000).await {
+                Ok(rows) => {
+                    let Some(last) = rows.last() else { break };
+                    cursor = (last.txid, last.seq);
+                    let usccs: Vec<String> = rows.iter().map(|r| r.uscc.clone()).collect();
+                    state.standings.invalidate(&usccs);
+                    if rows.len() < 1000 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cache sync: reading the change feed");
+                    break;
+                }
+            }
+        }
+        match state.keys.refresh(&state.db).await {
+            Ok(true) => {
+                tracing::info!("signing keys changed; dropping checked credentials");
+                state.verifier.forget_checked();
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cache sync: reading signing keys"),
+        }
+        if ticks.is_multiple_of(120) {
+            state.verifier.housekeep();
+        }
+    }
+}
