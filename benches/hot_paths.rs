@@ -146,9 +146,41 @@ fn uscc_allocation(c: &mut Criterion) {
     });
 }
 
+/// The credential in a licence QR: minting, and a cold check (decode and
+/// Ed25519 verification), which is what a cache miss on the verification
+/// path costs before any standing is read.
+fn credentials(c: &mut Criterion) {
+    use greenchannel::domain::{
+        credential::{self, Claims},
+        verification::{Standing, judge_credential},
+    };
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let public = key.verifying_key();
+    let claims = Claims {
+        kid: 1,
+        uscc: "92610727MA0000007X".into(),
+        version: 2,
+        issued_at: chrono::Utc::now(),
+        shop: Some(credential::shop_binding("https://shop.example.com/1")),
+    };
+    let text = credential::issue(&key, &claims);
+    c.bench_function("credential/issue", |b| b.iter(|| credential::issue(&key, &claims)));
+    c.bench_function("credential/parse_and_verify", |b| {
+        b.iter(|| {
+            let p = credential::parse(&text).unwrap();
+            assert!(p.verify(&public));
+        })
+    });
+    let urls = vec!["https://shop.example.com/1".to_string()];
+    let standing = Standing { status: "active", licence_version: 2, name_key: None, display_urls: &urls };
+    c.bench_function("credential/judge", |b| {
+        b.iter(|| judge_credential(true, &claims, Some(standing), Some("https://shop.example.com/1")))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
-    targets = assertions, name_rules, name_check_against_database, uscc_allocation
+    targets = assertions, name_rules, name_check_against_database, uscc_allocation, credentials
 }
 criterion_main!(benches);

@@ -43,8 +43,11 @@ pub struct Inner {
     pub public_base_url: String,
     /// Wakes this instance's delivery worker after a commit that queued messages.
     pub delivery_wakeup: tokio::sync::Notify,
-    /// Verified bearer credentials by hash, with the time they stop being valid.
-    pub principals: moka::sync::Cache<String, (crate::domain::principal::Principal, DateTime<Utc>)>,
+    /// Verified bearer credentials by hash, with the time they stop being
+    /// valid and when they were cached (entries older than
+    /// `auth_cache_seconds` are misses).
+    pub principals:
+        quick_cache::sync::Cache<String, (crate::domain::principal::Principal, DateTime<Utc>, std::time::Instant)>,
     /// Credential signing keys.
     pub keys: crate::services::signing::KeyRing,
     /// What verification reads, kept in memory (see `services::standing`).
@@ -67,10 +70,7 @@ impl AppState {
     pub async fn new(db: Db, settings: Settings, clock: Clock, bound: SocketAddr) -> anyhow::Result<Self> {
         let calendar = settings.calendar().map_err(|e| anyhow::anyhow!(e))?;
         let public_base_url = settings.public_base_url(bound);
-        let principals = moka::sync::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(std::time::Duration::from_secs(settings.auth_cache_seconds.max(1)))
-            .build();
+        let principals = quick_cache::sync::Cache::new(100_000);
         let keys = crate::services::signing::KeyRing::load(&db, clock.now()).await?;
         let standings = Arc::new(crate::services::standing::Standings::new(&settings));
         let hooked = standings.clone();

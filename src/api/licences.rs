@@ -35,7 +35,7 @@ macro_rules! document_response {
 
         impl poem::IntoResponse for $body {
             fn into_response(self) -> poem::Response {
-                poem::Response::builder().content_type($ct_full).body(self.0.bytes.clone())
+                poem::Response::builder().content_type($ct_full).body(poem::Body::from_bytes(self.0.bytes.clone()))
             }
         }
 

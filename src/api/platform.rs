@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json, types::Any};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     ApiTags,
-    body::JsonBody,
+    body::{JsonBody, PrecomputedJson},
     security::BearerAuth,
     verify::{VerificationView, VerifiedEnterprise},
 };
@@ -38,15 +38,16 @@ pub struct BatchVerificationRequest {
     pub items: Vec<BatchItem>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct BatchVerificationResult {
     /// Position of the item in the request.
     pub index: u32,
     #[oai(flatten)]
+    #[serde(flatten)]
     pub verification: VerificationView,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct BatchVerificationResponse {
     pub results: Vec<BatchVerificationResult>,
 }
@@ -119,7 +120,7 @@ impl PlatformApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: JsonBody<BatchVerificationRequest>,
-    ) -> Result<Json<BatchVerificationResponse>> {
+    ) -> Result<PrecomputedJson<BatchVerificationResponse>> {
         auth.platform()?;
         let items = body.0.items;
         if items.is_empty() || items.len() > MAX_BATCH {
@@ -135,13 +136,14 @@ impl PlatformApi {
             .map(|i| Item { uscc: i.uscc, name: i.name, credential: i.credential, shop_url: i.shop_url })
             .collect();
         let outcomes = services::verification::batch(&state, &items).await?;
-        Ok(Json(BatchVerificationResponse {
+        let response = BatchVerificationResponse {
             results: outcomes
                 .into_iter()
                 .enumerate()
                 .map(|(i, o)| BatchVerificationResult { index: i as u32, verification: o.into() })
                 .collect(),
-        }))
+        };
+        Ok(PrecomputedJson::new(super::verify::render(&response)?))
     }
 
     /// Set the watch-list

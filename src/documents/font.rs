@@ -279,7 +279,10 @@ impl Subset {
             .font_file2(refs.file);
 
         let len = i32::try_from(data.len()).map_err(|_| DocumentError::Font("subset too large".into()))?;
-        chunk.stream(refs.file, &data).pair(Name(b"Length1"), len);
+        chunk
+            .stream(refs.file, &super::deflate(&data))
+            .filter(pdf_writer::Filter::FlateDecode)
+            .pair(Name(b"Length1"), len);
 
         let mut cmap = UnicodeCmap::new(Name(b"Custom"), info);
         for (gid, c) in self.chars.iter().enumerate() {

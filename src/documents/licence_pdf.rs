@@ -389,7 +389,7 @@ fn assemble(
     }
     res.finish();
     p.finish();
-    pdf.stream(contents, stream);
+    pdf.stream(contents, &super::deflate(stream)).filter(pdf_writer::Filter::FlateDecode);
     if superseded.is_some() {
         pdf.ext_graphics(gs).non_stroking_alpha(0.16).stroking_alpha(0.16);
     }

@@ -11,6 +11,12 @@ pub mod font;
 pub mod licence_pdf;
 pub mod qr;
 
+/// Deflates a PDF stream (zlib, as `FlateDecode` expects). A fixed level and
+/// a pure-Rust encoder keep documents byte-for-byte reproducible.
+pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
 /// Why a document could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {

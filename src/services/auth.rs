@@ -274,13 +274,15 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal> {
     let now = state.now();
     let hash = credentials::hash(token);
     if state.settings.auth_cache_seconds > 0 {
-        if let Some((p, until)) = state.principals.get(&hash)
+        let fresh = std::time::Duration::from_secs(state.settings.auth_cache_seconds);
+        if let Some((p, until, at)) = state.principals.get(&hash)
             && until > now
+            && at.elapsed() < fresh
         {
             return Ok(p);
         }
         let (p, until) = lookup(state, token, &hash, now).await?;
-        state.principals.insert(hash, (p.clone(), until));
+        state.principals.insert(hash, (p.clone(), until, std::time::Instant::now()));
         return Ok(p);
     }
     lookup(state, token, &hash, now).await.map(|(p, _)| p)
@@ -340,7 +342,7 @@ pub async fn sign_out(state: &AppState, applicant: &Applicant) -> Result<()> {
     .await?;
     tx.commit().await?;
     // After the commit, so no request can re-cache the revoked session.
-    state.principals.invalidate_all();
+    state.principals.clear();
     Ok(())
 }
 
@@ -450,7 +452,7 @@ pub async fn revoke_api_key(state: &AppState, actor: &Actor, id: Uuid) -> Result
     )
     .await?;
     tx.commit().await?;
-    state.principals.invalidate_all();
+    state.principals.clear();
     Ok(())
 }
 

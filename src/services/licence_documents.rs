@@ -28,7 +28,8 @@ use crate::{
 
 /// A rendered document and its strong ETag.
 pub struct Document {
-    pub bytes: Vec<u8>,
+    /// Shared, so serving a cached document copies no bytes.
+    pub bytes: bytes::Bytes,
     pub etag: String,
     /// The licence version it shows.
     pub version: i32,
@@ -123,7 +124,7 @@ fn facts(snap: &Snapshot, row: &store::enterprises::LicenceRow) -> VersionFacts 
 
 async fn render(f: impl FnOnce() -> Result<Vec<u8>> + Send + 'static, version: i32) -> Result<Arc<Document>> {
     let bytes = tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(anyhow::anyhow!(e)))??;
-    Ok(Arc::new(Document { etag: etag(&bytes), bytes, version }))
+    Ok(Arc::new(Document { etag: etag(&bytes), bytes: bytes.into(), version }))
 }
 
 /// The PDF of a licence version (the current one by default). Older

@@ -46,6 +46,9 @@ pub struct Snapshot {
     pub representative: String,
     /// Normalised, sorted.
     pub display_urls: Vec<String>,
+    /// "略阳县市场监督管理局".
+    pub authority_name: String,
+    loaded: std::time::Instant,
 }
 
 impl Snapshot {
@@ -58,11 +61,15 @@ impl Snapshot {
             entity_type: row.entity_type,
             status: row.status,
             abnormal: row.abnormal,
-            authority: row.authority,
             established_on: row.established_on,
             licence_version: row.licence_version,
             representative: row.representative_name,
+            authority_name: crate::domain::admin_code::AdminCode::parse(&row.authority)
+                .map(|a| crate::domain::licence::authority_name(&a))
+                .unwrap_or_else(|_| row.authority.clone()),
+            authority: row.authority,
             display_urls,
+            loaded: std::time::Instant::now(),
         }
     }
 
@@ -76,8 +83,12 @@ impl Snapshot {
     }
 }
 
+/// quick_cache rather than moka: reads here outnumber writes by orders of
+/// magnitude, and its lookups are several times cheaper. Entries carry their
+/// load time; one older than the TTL counts as a miss.
 pub struct Standings {
-    cache: moka::sync::Cache<String, Arc<Snapshot>>,
+    cache: quick_cache::sync::Cache<String, Arc<Snapshot>>,
+    ttl: std::time::Duration,
     /// Bumped by every invalidation; a load that saw it change is not kept.
     generation: AtomicU64,
 }
@@ -85,10 +96,8 @@ pub struct Standings {
 impl Standings {
     pub fn new(settings: &Settings) -> Self {
         Standings {
-            cache: moka::sync::Cache::builder()
-                .max_capacity(settings.verify_cache_entries)
-                .time_to_live(std::time::Duration::from_secs(settings.verify_cache_ttl_seconds.max(1)))
-                .build(),
+            cache: quick_cache::sync::Cache::new(settings.verify_cache_entries.max(1) as usize),
+            ttl: std::time::Duration::from_secs(settings.verify_cache_ttl_seconds.max(1)),
             generation: AtomicU64::new(0),
         }
     }
@@ -96,8 +105,12 @@ impl Standings {
     /// The enterprise with this code, from memory or the database.
     /// Unknown codes are not cached (they cost one indexed miss each and
     /// would otherwise need invalidating when the code is issued).
+    fn cached(&self, uscc: &str) -> Option<Arc<Snapshot>> {
+        self.cache.get(uscc).filter(|s| s.loaded.elapsed() < self.ttl)
+    }
+
     pub async fn get(&self, db: &Db, uscc: &str) -> Result<Option<Arc<Snapshot>>> {
-        if let Some(s) = self.cache.get(uscc) {
+        if let Some(s) = self.cached(uscc) {
             return Ok(Some(s));
         }
         let generation = self.generation.load(Ordering::Acquire);
@@ -115,7 +128,7 @@ impl Standings {
         let mut found = HashMap::with_capacity(usccs.len());
         let mut missing = Vec::new();
         for u in usccs {
-            match self.cache.get(u) {
+            match self.cached(u) {
                 Some(s) => {
                     found.insert(u.clone(), s);
                 }
@@ -146,17 +159,17 @@ impl Standings {
     pub fn invalidate(&self, usccs: &[String]) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         for u in usccs {
-            self.cache.invalidate(u);
+            self.cache.remove(u);
         }
     }
 
     pub fn clear(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.cache.invalidate_all();
+        self.cache.clear();
     }
 
     pub fn entries(&self) -> u64 {
-        self.cache.entry_count()
+        self.cache.len() as u64
     }
 }
 

@@ -504,8 +504,9 @@ async fn the_event_feed_resumes_from_any_cursor_without_gaps_or_repeats_and_is_p
         .await
         .ok();
 
-    let all = app.get("/api/v1/platform/events?limit=1000", &platform).await;
-    let all: Vec<Value> = all.ok()["events"].as_array().unwrap().clone();
+    // On PostgreSQL the feed stops below the oldest transaction still running
+    // anywhere in the cluster (other tests' included), so it may lag a moment.
+    let all = feed_until(&app, &platform, "", 5).await;
     let kinds: Vec<(&str, &str)> =
         all.iter().map(|e| (e["uscc"].as_str().unwrap(), e["kind"].as_str().unwrap())).collect();
     assert_eq!(
@@ -546,8 +547,8 @@ async fn the_event_feed_resumes_from_any_cursor_without_gaps_or_repeats_and_is_p
             .is_empty()
     );
     abnormal(&app, &admin, u1, true).await;
-    let next = app.get(&format!("/api/v1/platform/events?after={cursor}"), &platform).await;
-    assert_eq!(next.ok()["events"][0]["uscc"], u1.as_str());
+    let next = feed_until(&app, &platform, &cursor, 1).await;
+    assert_eq!(next[0]["uscc"], u1.as_str());
     app.get("/api/v1/platform/events?after=garbage", &platform).await.problem(422, "validation_failed");
     app.get("/api/v1/platform/events", &admin).await.problem(403, "forbidden");
 
@@ -558,6 +559,19 @@ async fn the_event_feed_resumes_from_any_cursor_without_gaps_or_repeats_and_is_p
     let pushed: Vec<Value> = log.requests.iter().map(|(_, _, body)| serde_json::from_str(body).unwrap()).collect();
     assert!(pushed.iter().all(|p| p["uscc"] != u_unwatched.as_str()), "only watched enterprises are pushed");
     assert!(pushed.iter().any(|p| p["kind"] == "status.changed" && p["uscc"] == u2.as_str()));
+}
+
+/// The feed after `after`, once it holds at least `n` events.
+async fn feed_until(app: &TestApp, platform: &str, after: &str, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let page = app.get(&format!("/api/v1/platform/events?limit=1000&after={after}"), platform).await;
+        let events = page.ok()["events"].as_array().unwrap().clone();
+        if events.len() >= n || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn abnormal(app: &TestApp, admin: &str, uscc: &str, on: bool) {
