@@ -6,6 +6,7 @@ use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
+    registry::{MetaSchema, MetaSchemaRef},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -451,6 +452,33 @@ pub struct DualNotice {
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
+/// A PDF generated for one request.
+pub struct PdfFile(pub Vec<u8>);
+
+impl poem_openapi::payload::Payload for PdfFile {
+    const CONTENT_TYPE: &'static str = "application/pdf";
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema { format: Some("binary"), ..MetaSchema::new("string") }))
+    }
+}
+
+impl poem::IntoResponse for PdfFile {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder().content_type("application/pdf").body(self.0)
+    }
+}
+
+/// It names the applicant and is dated today: not for shared caches.
+const NO_STORE: &str = "private, no-store";
+
+#[derive(ApiResponse)]
+enum NoticePdf {
+    /// The letter.
+    #[oai(status = 200)]
+    Ok(PdfFile, #[oai(header = "Content-Disposition")] String, #[oai(header = "Cache-Control")] String),
+}
+
 #[derive(ApiResponse)]
 enum CreatedApplication {
     /// The draft.
@@ -622,6 +650,18 @@ impl ApplicationsApi {
         Ok(Json(notice_view(&state, &rec).await?))
     }
 
+    /// The dual-notification letter as a PDF
+    ///
+    /// The same notice as `get_notice`, as an A4 letter from the
+    /// registration authority (经营范围涉及许可事项告知书), dated today,
+    /// with the commitment and whether it has been acknowledged.
+    #[oai(path = "/api/v1/applications/:id/notice.pdf", method = "get", operation_id = "get_notice_pdf")]
+    async fn notice_pdf(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> Result<NoticePdf> {
+        let rec = services::registration::get(&state, &auth.0, id.0).await?;
+        let pdf = services::notifications::notice_pdf(&state, &rec).await?;
+        Ok(NoticePdf::Ok(PdfFile(pdf), format!("inline; filename=\"notice-{}.pdf\"", rec.row.id), NO_STORE.into()))
+    }
+
     /// Acknowledge the notice
     ///
     /// The applicant commits not to carry on licensed activities before the
@@ -685,38 +725,34 @@ impl ApplicationsApi {
 }
 
 pub async fn notice_view(state: &AppState, rec: &ApplicationRecord) -> Result<DualNotice> {
-    let mut items = Vec::new();
-    for s in rec.form.scope.iter().filter(|s| s.permit.is_some()) {
-        let kind = s.department_kind.unwrap_or_default();
-        let jurisdiction =
-            crate::domain::notification::jurisdiction(s.department_level.unwrap_or("county"), &rec.form.admin_code);
-        let dept = crate::store::notifications::route(state.db.conn(), kind, &jurisdiction).await?;
-        let label = crate::domain::notification::kind_label(kind).0;
-        items.push(NoticeItem {
-            scope_code: s.code.into(),
-            scope_name: s.name.into(),
-            permit: s.permit.unwrap_or_default().into(),
-            department_name: dept.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| label.to_string()),
-            department_code: dept.map(|d| d.code),
-            jurisdiction,
-            department_kind: kind.into(),
-            department_level: s.department_level.unwrap_or_default().into(),
-            timing: match s.timing {
+    let items = services::notifications::notice_entries(state, &rec.form)
+        .await?
+        .into_iter()
+        .map(|e| NoticeItem {
+            scope_code: e.item.code.into(),
+            scope_name: e.item.name.into(),
+            permit: e.item.permit.unwrap_or_default().into(),
+            department_name: e.department_name(),
+            department_code: e.department.map(|d| d.code),
+            jurisdiction: e.jurisdiction,
+            department_kind: e.kind.into(),
+            department_level: e.level.into(),
+            timing: match e.item.timing {
                 Some(scope::Timing::Pre) => "pre",
                 Some(scope::Timing::Post) => "post",
                 Some(scope::Timing::Filing) => "filing",
                 None => "post",
             }
             .into(),
-            basis: s.basis.map(str::to_string),
-        });
-    }
+            basis: e.item.basis.map(str::to_string),
+        })
+        .collect();
     Ok(DualNotice {
         application_id: rec.row.id,
         version: rec.row.version,
         acknowledgement_required: rec.acknowledgement_required(),
         acknowledged_at: if rec.notice_acknowledged() { rec.row.notice_acknowledged_at } else { None },
-        commitment: "本人已知晓上述经营项目须取得相关许可证件，承诺在取得许可前不开展相关经营活动。".into(),
+        commitment: services::notifications::COMMITMENT.into(),
         items,
     })
 }

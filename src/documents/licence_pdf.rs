@@ -10,10 +10,11 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pdf_writer::types::TextRenderingMode;
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, TextStr};
 use sha2::{Digest, Sha256};
 
 use super::DocumentError;
+use super::canvas::{Canvas, FONT_NAME};
 use super::font::{FONT, FontRefs, Subset};
 use super::qr;
 use crate::domain::licence::{LicenceContent, date_in_china};
@@ -42,7 +43,6 @@ const BODY_TOP: f32 = 630.0;
 const BODY_BOTTOM: f32 = 204.0;
 /// Seal red for the frame and the superseded marks.
 const RED: (f32, f32, f32) = (0.7, 0.09, 0.11);
-const FONT_NAME: Name<'static> = Name(b"F1");
 const ALPHA: Name<'static> = Name(b"GS1");
 
 /// (field size, scope size) pairs tried in order until the body fits.
@@ -98,67 +98,6 @@ fn extra_premises(content: &LicenceContent) -> (&'static str, Vec<String>) {
         rest.iter().enumerate().map(|(i, p)| format!("{}．{p}", i + 1)).collect()
     };
     (label, lines)
-}
-
-/// Text and drawing operations on the page, with the document's font subset.
-struct Canvas {
-    content: Content,
-    font: Subset,
-    scratch: Vec<u8>,
-}
-
-impl Canvas {
-    fn new() -> Self {
-        Self { content: Content::with_capacity(16 * 1024), font: Subset::new(), scratch: Vec::with_capacity(256) }
-    }
-
-    /// Shows `text` with its baseline starting at (`x`, `y`); `spacing` is
-    /// extra space after each character (Tc).
-    fn spaced(&mut self, x: f32, y: f32, size: f32, spacing: f32, text: &str) {
-        self.show(x, y, size, spacing, text, false);
-    }
-
-    /// `actual` wraps the text in a span whose ActualText is `text`: spread
-    /// labels and the rotated mark then extract as words, not scattered
-    /// characters. Text with characters the font lacks (rare ideographs
-    /// beyond the basic block draw as .notdef) gets one too, so that
-    /// copying and search still see the right characters.
-    fn show(&mut self, x: f32, y: f32, size: f32, spacing: f32, text: &str, actual: bool) {
-        let actual = actual || text.chars().any(|ch| !FONT.has_glyph(ch));
-        if actual {
-            self.content.begin_marked_content_with_properties(Name(b"Span")).properties().actual_text(TextStr(text));
-        }
-        self.scratch.clear();
-        self.font.encode_into(text, &mut self.scratch);
-        let c = &mut self.content;
-        c.begin_text().set_font(FONT_NAME, size).set_char_spacing(spacing).next_line(x, y);
-        c.show(Str(&self.scratch)).end_text();
-        if actual {
-            c.end_marked_content();
-        }
-    }
-
-    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
-        self.spaced(x, y, size, 0.0, text);
-    }
-
-    fn centred(&mut self, cx: f32, y: f32, size: f32, text: &str) {
-        self.text(cx - FONT.text_width(text, size) / 2.0, y, size, text);
-    }
-
-    /// Spreads `text` evenly over `width`, as printed forms set labels
-    /// (名　　　　称); shrinks it if it is wider than `width`.
-    fn spread(&mut self, x: f32, y: f32, size: f32, width: f32, text: &str) {
-        let n = text.chars().count();
-        let natural = FONT.text_width(text, size);
-        let size = if natural > width { size * width / natural } else { size };
-        let spacing = if n > 1 { (width - FONT.text_width(text, size)).max(0.0) / (n - 1) as f32 } else { 0.0 };
-        self.show(x, y, size, spacing, text, true);
-    }
-
-    fn fill_red(&mut self) {
-        self.content.set_fill_rgb(RED.0, RED.1, RED.2);
-    }
 }
 
 /// The frame: a heavy outer rule, a band of lozenges, a fine inner rule and
@@ -341,7 +280,7 @@ fn stamp(c: &mut Canvas, s: &Superseded) {
     c.content.save_state();
     c.content.set_stroke_rgb(RED.0, RED.1, RED.2).set_line_width(1.6);
     c.content.rect(LEFT + 8.0, 128.0, 196.0, 60.0).stroke();
-    c.fill_red();
+    c.content.set_fill_rgb(RED.0, RED.1, RED.2);
     c.centred(LEFT + 106.0, 163.0, 18.0, &mark);
     c.centred(LEFT + 106.0, 141.0, 10.0, &when);
 

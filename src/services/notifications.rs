@@ -7,8 +7,12 @@ use sea_orm::ActiveValue::Set;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::audit::{self, Subject};
+use super::{
+    audit::{self, Subject},
+    registration::ApplicationRecord,
+};
 use crate::{
+    documents::notice_pdf::{self, NoticeLetter, NoticeLetterItem},
     domain::{
         FieldError,
         admin_code::AdminCode,
@@ -156,6 +160,111 @@ pub async fn push(
     store::notifications::insert(tx, rows).await?;
     store::outbox::enqueue(tx, messages, now).await?;
     Ok(n)
+}
+
+/// The commitment an applicant makes by acknowledging the notice.
+pub const COMMITMENT: &str = "本人已知晓上述经营项目须取得相关许可证件，承诺在取得许可前不开展相关经营活动。";
+
+/// One item of the notice (双告知): a scope item that needs a permit or a
+/// filing, and the department that grants it where the form registers.
+pub struct NoticeEntry {
+    pub item: &'static ScopeItem,
+    /// Department kind from the catalogue, `market_regulation`.
+    pub kind: &'static str,
+    /// Level of the granting department: county, city, province, national.
+    pub level: &'static str,
+    /// Admin code of the area the department serves.
+    pub jurisdiction: String,
+    /// From the directory; `None` when none is configured.
+    pub department: Option<DepartmentRow>,
+}
+
+impl NoticeEntry {
+    /// The department's name, or the kind of department when the directory
+    /// has none for the area.
+    pub fn department_name(&self) -> String {
+        self.department.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| notification::kind_label(self.kind).0.into())
+    }
+}
+
+/// The notice's items for a form, each routed as the push after approval
+/// will route it.
+pub async fn notice_entries(state: &AppState, form: &Form) -> Result<Vec<NoticeEntry>> {
+    let mut out = Vec::new();
+    for &item in form.scope.iter().filter(|s| s.needs_department()) {
+        let kind = item.department_kind.unwrap_or_default();
+        let jurisdiction = notification::jurisdiction(item.department_level.unwrap_or("county"), &form.admin_code);
+        let department = store::notifications::route(state.db.conn(), kind, &jurisdiction).await?;
+        out.push(NoticeEntry {
+            item,
+            kind,
+            level: item.department_level.unwrap_or_default(),
+            jurisdiction,
+            department,
+        });
+    }
+    Ok(out)
+}
+
+/// The area a department at `level` serves, by name: "陕西省汉中市略阳县".
+fn jurisdiction_name(level: &str, authority: &AdminCode) -> String {
+    match level {
+        "national" => "全国".into(),
+        "province" => authority.province_name().into(),
+        "city" => format!("{}{}", authority.province_name(), authority.city_name().unwrap_or_default()),
+        _ => authority.full_name(),
+    }
+}
+
+/// When a permit is needed, as the letter says it.
+fn timing_label(timing: Option<scope::Timing>) -> &'static str {
+    match timing {
+        Some(scope::Timing::Pre) => "前置许可：须在申请登记前取得许可",
+        Some(scope::Timing::Filing) => "备案：领取营业执照后向审批部门办理备案",
+        Some(scope::Timing::Post) | None => "后置许可：领取营业执照后，取得许可前不得开展该项经营活动",
+    }
+}
+
+/// The notice as a letter from the registration authority, dated today
+/// (China time).
+pub async fn notice_letter(state: &AppState, rec: &ApplicationRecord) -> Result<NoticeLetter> {
+    let form = &rec.form;
+    let items = notice_entries(state, form)
+        .await?
+        .into_iter()
+        .map(|e| NoticeLetterItem {
+            scope_name: e.item.name.into(),
+            permit: e.item.permit.unwrap_or_default().into(),
+            department_name: e.department_name(),
+            jurisdiction: jurisdiction_name(e.level, &form.admin_code),
+            timing: timing_label(e.item.timing).into(),
+            basis: e.item.basis.map(str::to_string),
+        })
+        .collect();
+    let applicant = form
+        .name
+        .clone()
+        .or_else(|| form.representative().or(form.parties.first()).map(|p| p.name.clone()))
+        .unwrap_or_else(|| "申请人".into());
+    Ok(NoticeLetter {
+        title: notice_pdf::TITLE.into(),
+        applicant,
+        application_id: rec.row.id,
+        authority_name: licence::authority_name(&form.admin_code),
+        date: licence::date_in_china(state.now()),
+        items,
+        commitment: COMMITMENT.into(),
+        acknowledged_at: if rec.notice_acknowledged() { rec.row.notice_acknowledged_at } else { None },
+    })
+}
+
+/// The notice letter as a PDF, rendered on the blocking pool.
+pub async fn notice_pdf(state: &AppState, rec: &ApplicationRecord) -> Result<Vec<u8>> {
+    let letter = notice_letter(state, rec).await?;
+    tokio::task::spawn_blocking(move || notice_pdf::render(&letter))
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!(e)))?
+        .map_err(|e| Error::internal(anyhow::anyhow!(e)))
 }
 
 /// A deregistering enterprise's granted permits: their departments are told.

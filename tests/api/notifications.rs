@@ -1,5 +1,6 @@
 //! Dual notification: the applicant's notice, the push to departments with
 //! a real webhook receiver, claims, feedback, deadlines and delivery retries.
+use greenchannel::documents::testing::{have, output_dir, run};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -269,4 +270,72 @@ async fn new_premises_with_licensed_activities_and_deregistration_with_permits_a
     let items = app.get("/api/v1/department/notifications", &key).await.ok()["items"].as_array().unwrap().clone();
     let gone = items.iter().find(|i| i["reason"] == "deregister").expect("deregistration push");
     assert_eq!(gone["scope_code"], "L1001", "only the department that granted a permit is told");
+}
+
+/// GETs `path` with a bearer token, returning status, content type and the raw body.
+async fn fetch_bytes(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+    let r = app.client.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    (status, ct, r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn the_notice_is_also_served_as_a_pdf_letter() {
+    let app = spawn_app().await;
+    let admin = app.key("admin", None, None, None).await;
+    for (code, name, kind) in [
+        ("LY-SCJG", "略阳县市场监管局食品经营许可科", "market_regulation"),
+        ("LY-CB", "略阳县文化和旅游广电局", "publishing"),
+    ] {
+        let body = json!({ "code": code, "name": name, "kind": kind, "admin_code": COUNTY, "claim_days": 3, "feedback_days": 10 });
+        assert_eq!(app.post("/api/v1/admin/departments", &admin, &body).await.status, 201);
+    }
+    let p = Person::new("书香");
+    let t = app.sign_in(&p).await;
+    let mut form = online_shop_form(&p, Some("略阳县书香食品店"));
+    form["scope"] = json!(["G1001", "L1001", "L4001"]);
+    let id = app.post("/api/v1/applications", &t, &form).await.ok()["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/applications/{id}/notice.pdf");
+
+    let (status, ct, pdf) = fetch_bytes(&app, &path, &t).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(ct, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+
+    // Same access rules as the JSON notice: someone else's application is not there.
+    let stranger = app.sign_in(&Person::new("路人")).await;
+    app.get(&path, &stranger).await.problem(404, "not_found");
+    app.get(&format!("/api/v1/applications/{}/notice.pdf", uuid::Uuid::now_v7()), &t).await.problem(404, "not_found");
+    let anonymous = app.request(Method::GET, &path, None, None, &[]).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.text);
+
+    app.request(Method::POST, &format!("/api/v1/applications/{id}/notice/acknowledgement"), Some(&t), None, &[])
+        .await
+        .ok();
+    let (_, _, acknowledged) = fetch_bytes(&app, &path, &t).await;
+    assert_ne!(acknowledged, pdf, "the letter says it was acknowledged");
+
+    if !have(&[("qpdf", "qpdf"), ("pdftotext", "poppler-utils")]) {
+        return;
+    }
+    let dir = output_dir();
+    let file = dir.join("served-notice.pdf");
+    std::fs::write(&file, &acknowledged).unwrap();
+    let f = file.to_str().unwrap();
+    run("qpdf", &["--check", f]);
+    let text: String = run("pdftotext", &["-enc", "UTF-8", f, "-"]).split_whitespace().collect();
+    for expected in [
+        "经营范围涉及许可事项告知书",
+        "略阳县书香食品店：",
+        "食品经营许可",
+        "出版物经营许可证",
+        "略阳县市场监管局食品经营许可科",
+        "略阳县文化和旅游广电局",
+        "略阳县市场监督管理局",
+        "确认知悉上述事项并作出承诺",
+        id.as_str(),
+    ] {
+        assert!(text.contains(expected), "pdftotext lacks {expected:?}:\n{text}");
+    }
 }
