@@ -6,6 +6,10 @@ use pdf_writer::{Content, Name, Str, TextStr};
 
 use super::font::{FONT, Subset};
 
+/// A4 in points.
+pub(super) const PAGE_W: f32 = 595.276;
+pub(super) const PAGE_H: f32 = 841.89;
+
 /// The resource name every document gives the embedded font.
 pub(crate) const FONT_NAME: Name<'static> = Name(b"F1");
 

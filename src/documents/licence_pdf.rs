@@ -14,7 +14,7 @@ use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, TextStr};
 use sha2::{Digest, Sha256};
 
 use super::DocumentError;
-use super::canvas::{Canvas, FONT_NAME};
+use super::canvas::{Canvas, FONT_NAME, PAGE_H, PAGE_W};
 use super::font::{FONT, FontRefs, Subset};
 use super::qr;
 use crate::domain::licence::{LicenceContent, date_in_china};
@@ -26,9 +26,6 @@ pub struct Superseded {
     pub at: DateTime<Utc>,
 }
 
-// A4 in points.
-const PAGE_W: f32 = 595.276;
-const PAGE_H: f32 = 841.89;
 /// Text column edges (inside the frame and its corner ornaments).
 const LEFT: f32 = 68.0;
 const RIGHT: f32 = PAGE_W - 68.0;

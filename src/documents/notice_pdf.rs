@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::DocumentError;
-use super::canvas::{Canvas, FONT_NAME};
+use super::canvas::{Canvas, FONT_NAME, PAGE_H, PAGE_W};
 use super::font::{FONT, FontRefs};
 use crate::domain::working_days::cst;
 
@@ -56,9 +56,6 @@ pub struct NoticeLetterItem {
     pub basis: Option<String>,
 }
 
-// A4 in points.
-const PAGE_W: f32 = 595.276;
-const PAGE_H: f32 = 841.89;
 const LEFT: f32 = 72.0;
 const RIGHT: f32 = PAGE_W - 72.0;
 const CENTRE: f32 = PAGE_W / 2.0;

@@ -104,26 +104,25 @@ pub struct StandingRow {
     pub representative_name: String,
 }
 
-pub async fn standing(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<StandingRow>, DbErr> {
+/// The enterprises table, selecting only [`StandingRow`]'s columns.
+fn standing_select() -> sea_orm::Select<enterprise::Entity> {
     use enterprise::Column as C;
-    enterprise::Entity::find()
-        .select_only()
-        .columns([
-            C::Id,
-            C::Uscc,
-            C::Name,
-            C::EntityType,
-            C::Status,
-            C::Abnormal,
-            C::Authority,
-            C::EstablishedOn,
-            C::LicenceVersion,
-            C::RepresentativeName,
-        ])
-        .filter(C::Uscc.eq(uscc))
-        .into_model::<StandingRow>()
-        .one(db)
-        .await
+    enterprise::Entity::find().select_only().columns([
+        C::Id,
+        C::Uscc,
+        C::Name,
+        C::EntityType,
+        C::Status,
+        C::Abnormal,
+        C::Authority,
+        C::EstablishedOn,
+        C::LicenceVersion,
+        C::RepresentativeName,
+    ])
+}
+
+pub async fn standing(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<StandingRow>, DbErr> {
+    standing_select().filter(enterprise::Column::Uscc.eq(uscc)).into_model::<StandingRow>().one(db).await
 }
 
 /// One licence version of an enterprise.
@@ -141,29 +140,10 @@ pub async fn licence(
 
 /// [`standing`] for many codes in one query.
 pub async fn standings(db: &impl ConnectionTrait, usccs: &[String]) -> Result<Vec<StandingRow>, DbErr> {
-    use enterprise::Column as C;
     let mut out = Vec::with_capacity(usccs.len());
     for chunk in usccs.chunks(500) {
-        out.extend(
-            enterprise::Entity::find()
-                .select_only()
-                .columns([
-                    C::Id,
-                    C::Uscc,
-                    C::Name,
-                    C::EntityType,
-                    C::Status,
-                    C::Abnormal,
-                    C::Authority,
-                    C::EstablishedOn,
-                    C::LicenceVersion,
-                    C::RepresentativeName,
-                ])
-                .filter(C::Uscc.is_in(chunk.iter().cloned()))
-                .into_model::<StandingRow>()
-                .all(db)
-                .await?,
-        );
+        let q = standing_select().filter(enterprise::Column::Uscc.is_in(chunk.iter().cloned()));
+        out.extend(q.into_model::<StandingRow>().all(db).await?);
     }
     Ok(out)
 }
