@@ -141,10 +141,21 @@ impl Standings {
         missing.sort();
         missing.dedup();
         let generation = self.generation.load(Ordering::Acquire);
-        let rows = store::enterprises::standings(db.conn(), &missing).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut urls = store::display_urls::all_valid_many(db.conn(), &ids).await?;
+        // Cold reads of a large batch: a few chunks at once, on separate
+        // connections, rather than one long sequence of round trips.
+        let loads = missing.chunks(250).map(|chunk| async move {
+            let rows = store::enterprises::standings(db.conn(), chunk).await?;
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            let urls = store::display_urls::all_valid_many(db.conn(), &ids).await?;
+            Ok::<_, sea_orm::DbErr>((rows, urls))
+        });
+        let parts = futures_util::future::try_join_all(loads).await?;
         let keep = self.generation.load(Ordering::Acquire) == generation;
+        let (mut rows, mut urls) = (Vec::new(), HashMap::new());
+        for (r, u) in parts {
+            rows.extend(r);
+            urls.extend(u);
+        }
         for row in rows {
             let display_urls = urls.remove(&row.id).unwrap_or_default();
             let snap = Arc::new(Snapshot::new(row, display_urls));

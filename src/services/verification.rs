@@ -192,18 +192,20 @@ enum Prepared {
 /// involved is read in one go.
 pub async fn batch(state: &AppState, items: &[Item]) -> Result<Vec<Outcome>> {
     let keys = state.keys.current();
-    let prepared: Vec<Prepared> = check_all(state, &keys, items).await;
-    let mut codes: Vec<String> = prepared
+    // The codes involved are known before any signature is checked (parsing
+    // is cheap), so a cold read of their standing overlaps the checks.
+    let mut codes: Vec<String> = items
         .iter()
-        .filter_map(|p| match p {
-            Prepared::Code { uscc, .. } => Some(uscc.clone()),
-            Prepared::Credential { checked, .. } if checked.signature_ok => Some(checked.claims.uscc.clone()),
+        .filter_map(|i| match (&i.credential, &i.uscc) {
+            (Some(c), None) => credential::parse(c).ok().map(|p| p.claims.uscc),
+            (None, Some(u)) => Uscc::parse(u).ok().map(|u| u.to_string()),
             _ => None,
         })
         .collect();
     codes.sort();
     codes.dedup();
-    let found = state.standings.get_many(&state.db, &codes).await?;
+    let (prepared, found) = tokio::join!(check_all(state, &keys, items), state.standings.get_many(&state.db, &codes));
+    let found = found?;
     let out = prepared
         .into_iter()
         .map(|p| {
