@@ -670,3 +670,38 @@ fn chromium_screenshot(url: &str, png: &std::path::Path) {
     let bytes = std::fs::read(png).expect("chromium wrote the screenshot");
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000, "a real render ({} bytes)", bytes.len());
 }
+
+#[tokio::test]
+async fn display_urls_are_the_owners_to_declare_and_bad_ones_are_named() {
+    let app = spawn_app().await;
+    let admin = app.key("admin", None, None, None).await;
+    let owner = Person::new("申报人");
+    let (t, uscc) = app.establish_shop(&owner, None).await;
+    let path = format!("/api/v1/enterprises/{uscc}/display-urls");
+    let put = |token: &str, body: Value| {
+        let (path, token) = (path.clone(), token.to_string());
+        let app = &app;
+        async move { app.request(Method::PUT, &path, Some(&token), Some(&body), &[]).await }
+    };
+    let bad = put(&t, json!({ "urls": ["https://ok.example.com/1", "ftp://x.example.com", "not a url"] })).await;
+    bad.problem(422, "validation_failed");
+    assert_eq!(
+        bad.fields(),
+        vec![("urls[1]".to_string(), "invalid_url".to_string()), ("urls[2]".to_string(), "invalid_url".to_string())]
+    );
+    let too_many: Vec<String> = (0..51).map(|i| format!("https://s.example.com/{i}")).collect();
+    assert_eq!(put(&t, json!({ "urls": too_many })).await.fields()[0], ("urls".to_string(), "too_many".to_string()));
+    // Someone else's enterprise: not found, whoever asks.
+    let stranger = app.sign_in(&Person::new("旁人")).await;
+    put(&stranger, json!({ "urls": ["https://x.example.com/1"] })).await.problem(404, "not_found");
+    app.get(&path, &stranger).await.problem(404, "not_found");
+    // Nothing was written by the refused requests.
+    assert_eq!(app.get(&path, &t).await.ok()["declared"], json!([]));
+    // A revoked licence gets no badge.
+    app.post(&format!("/api/v1/admin/enterprises/{uscc}/revocation"), &admin, &json!({ "reason": "虚假登记" }))
+        .await
+        .ok();
+    let badge = app.request(Method::GET, &format!("/api/v1/enterprises/{uscc}/badge.svg"), None, None, &[]).await;
+    badge.problem(409, "invalid_state");
+    put(&t, json!({ "urls": ["https://x.example.com/1"] })).await.problem(409, "invalid_state");
+}
