@@ -227,8 +227,11 @@ pub async fn sync(state: crate::state::AppState, mut stopped: tokio::sync::watch
         }
         match state.keys.refresh(&state.db).await {
             Ok(true) => {
-                tracing::info!("signing keys changed; dropping checked credentials");
+                // Checked credentials and rendered documents both depend on
+                // the keys (a retired key's documents are re-minted).
+                tracing::info!("signing keys changed; dropping checked credentials and documents");
                 state.verifier.forget_checked();
+                state.documents.clear();
             }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cache sync: reading signing keys"),

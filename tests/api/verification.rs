@@ -336,6 +336,8 @@ async fn rotation_keeps_old_credentials_verifiable_and_retirement_withdraws_them
     assert_eq!(verify(&app, &old, None).await["result"], "invalid_signature");
     let keys: Value = fetch(&app, "/.well-known/greenchannel/keys.json", &[]).await.json().await.unwrap();
     assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+    let pdf_after = fetch(&app, &format!("/api/v1/enterprises/{uscc}/licence.pdf"), &[]).await.bytes().await.unwrap();
+    assert_ne!(pdf_after, pdf_before, "the cached PDF with the retired key's credential is dropped");
     let reminted = credential_of(&verify_url(&app, &t, &uscc).await);
     assert_eq!(credential::parse(&reminted).unwrap().claims.kid, new_kid);
     assert_eq!(verify(&app, &reminted, None).await["result"], "valid");
