@@ -12,7 +12,7 @@ use crate::{
     services::{self, auth::ChannelKey},
     startup::Application,
     state::{AppState, Clock},
-    store::Db,
+    store::{self, Db},
     telemetry,
 };
 
@@ -82,6 +82,11 @@ pub enum Command {
         #[arg(long)]
         shop_url: Option<String>,
     },
+    /// The tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print an assertion signed for the `dev` channel (demos and tests):
     /// what a mobile entry point would send after real-name verification.
     DevAssertion {
@@ -116,6 +121,19 @@ pub enum KeysCommand {
     },
     /// List credential signing keys (public halves only).
     Signing,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute the audit hash chain from the stored events and report the
+    /// first broken link. Read-only. Exit status 0 when intact, 1 when broken.
+    Verify,
+    /// Seal committed events into the chain now (servers do this every
+    /// `audit_seal_ms`).
+    Seal,
+    /// Print the chain's head (sequence number and hash), to record outside
+    /// the database: a head kept elsewhere also catches a rewritten chain.
+    Head,
 }
 
 #[derive(Args)]
@@ -356,6 +374,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             services::seed::seed(&state, enterprises, seed, |done| bar.set_position(done)).await.map_err(describe)?;
             bar.finish();
             println!("seeded {enterprises} enterprises in {:.1}s", start.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Audit { command } => {
+            let db = Db::connect(&settings).await?;
+            db.migrate().await?;
+            match command {
+                AuditCommand::Verify => {
+                    let report = services::audit::verify_chain(db.conn()).await?;
+                    let code = match &report.result {
+                        Ok(v) => {
+                            println!(
+                                "audit chain intact: {} links, head {}; {} events not yet sealed",
+                                v.links,
+                                hex::encode(v.head),
+                                report.unsealed
+                            );
+                            0
+                        }
+                        Err(b) => {
+                            println!("audit chain broken: {b}");
+                            1
+                        }
+                    };
+                    db.close().await;
+                    std::process::exit(code);
+                }
+                AuditCommand::Seal => {
+                    let n = services::audit::seal_pending(&db, chrono::Utc::now()).await?;
+                    println!("sealed {n} events");
+                }
+                AuditCommand::Head => {
+                    let (seq, hash) = store::audit::chain_head(db.conn(), false).await?;
+                    println!("{seq} {hash}");
+                }
+            }
+            db.close().await;
             Ok(())
         }
         Command::VerifyOffline { credential, keys, shop_url } => {

@@ -88,6 +88,9 @@ pub struct Settings {
     /// How often an instance reads the change feed (and the signing keys)
     /// to drop what other instances changed, in milliseconds.
     pub cache_sync_ms: u64,
+    /// How often the audit trail's new events are sealed into the hash
+    /// chain, in milliseconds (the window in which an edit goes unnoticed).
+    pub audit_seal_ms: u64,
     /// Public verifications (no key) per client address per minute.
     pub public_verify_per_minute: u32,
     /// Verifications per platform key per second (a batch counts its items);
@@ -135,6 +138,7 @@ impl Default for Settings {
             verify_cache_entries: 250_000,
             verify_cache_ttl_seconds: 300,
             cache_sync_ms: 500,
+            audit_seal_ms: 1_000,
             public_verify_per_minute: 60,
             platform_verify_per_second: 2_000,
             client_ip_header: None,
@@ -229,6 +233,9 @@ impl Settings {
         if let Some(v) = get("GREENCHANNEL_CACHE_SYNC_MS") {
             self.cache_sync_ms = parse("GREENCHANNEL_CACHE_SYNC_MS", v)?;
         }
+        if let Some(v) = get("GREENCHANNEL_AUDIT_SEAL_MS") {
+            self.audit_seal_ms = parse("GREENCHANNEL_AUDIT_SEAL_MS", v)?;
+        }
         if let Some(v) = get("GREENCHANNEL_PUBLIC_VERIFY_PER_MINUTE") {
             self.public_verify_per_minute = parse("GREENCHANNEL_PUBLIC_VERIFY_PER_MINUTE", v)?;
         }
@@ -285,8 +292,8 @@ impl Settings {
         if self.public_verify_per_minute == 0 || self.platform_verify_per_second == 0 {
             bail!("public_verify_per_minute and platform_verify_per_second must be at least 1");
         }
-        if self.cache_sync_ms == 0 {
-            bail!("cache_sync_ms must be at least 1");
+        if self.cache_sync_ms == 0 || self.audit_seal_ms == 0 {
+            bail!("cache_sync_ms and audit_seal_ms must be at least 1");
         }
         for e in &self.review_working_days_by_kind {
             let ok = e.split_once('=').is_some_and(|(_, v)| v.trim().parse::<u32>().is_ok());

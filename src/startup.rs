@@ -70,7 +70,8 @@ impl Application {
             .settings
             .delivery_worker
             .then(|| tokio::spawn(services::delivery::worker(self.state.clone(), stopped.clone())));
-        let sync = tokio::spawn(services::standing::sync(self.state.clone(), stopped));
+        let sync = tokio::spawn(services::standing::sync(self.state.clone(), stopped.clone()));
+        let sealer = tokio::spawn(services::audit::sealer(self.state.clone(), stopped));
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(api::app(self.state), stop, Some(grace))
             .await?;
@@ -79,6 +80,7 @@ impl Application {
             let _ = w.await;
         }
         let _ = sync.await;
+        let _ = sealer.await;
         db.close().await;
         tracing::info!("greenchannel stopped");
         Ok(())

@@ -18,6 +18,10 @@ pub struct Model {
     pub after_version: Option<i32>,
     #[sea_orm(column_type = "Text")]
     pub detail: String,
+    /// Position in the tamper-evidence hash chain; null until sealed.
+    pub chain_seq: Option<i64>,
+    /// Hex SHA-256 link (see `greenchannel::domain::audit_chain`).
+    pub chain_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

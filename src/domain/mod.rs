@@ -4,6 +4,7 @@
 pub mod address;
 pub mod admin_code;
 pub mod application;
+pub mod audit_chain;
 pub mod auto_approval;
 pub mod change;
 pub mod credential;

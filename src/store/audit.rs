@@ -2,7 +2,10 @@
 //! together right before it commits (see [`super::WriteTx`]).
 use chrono::{DateTime, Utc};
 use entities::audit_event;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
 
 use super::WriteTx;
 use crate::domain::principal::Actor;
@@ -31,6 +34,8 @@ pub fn record(tx: &WriteTx, e: Event<'_>) {
         before_version: Set(e.before_version),
         after_version: Set(e.after_version),
         detail: Set(e.detail.to_string()),
+        chain_seq: Set(None),
+        chain_hash: Set(None),
     });
 }
 
@@ -52,4 +57,78 @@ pub async fn for_subject(
         .order_by_asc(audit_event::Column::Id)
         .all(db)
         .await
+}
+
+/// The chain's head: the last sealed link. `lock` takes it for update on
+/// PostgreSQL so concurrent sealers (one per instance) take turns; SQLite
+/// write transactions are exclusive already.
+pub async fn chain_head(db: &impl ConnectionTrait, lock: bool) -> Result<(i64, String), DbErr> {
+    let backend = db.get_database_backend();
+    let sql = if lock && backend == DbBackend::Postgres {
+        "SELECT seq, hash FROM audit_chain WHERE id = 1 FOR UPDATE"
+    } else {
+        "SELECT seq, hash FROM audit_chain WHERE id = 1"
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit_chain head".into()))?;
+    Ok((row.try_get("", "seq")?, row.try_get("", "hash")?))
+}
+
+/// Events not yet sealed, oldest id first.
+pub async fn unsealed(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_event::Model>, DbErr> {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::ChainSeq.is_null())
+        .order_by_asc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn unsealed_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    audit_event::Entity::find().filter(audit_event::Column::ChainSeq.is_null()).count(db).await
+}
+
+/// Sealed events after `after_seq`, in chain order.
+pub async fn sealed_after(
+    db: &impl ConnectionTrait,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::ChainSeq.gt(after_seq))
+        .order_by_asc(audit_event::Column::ChainSeq)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Records `(id, seq, hash)` links in one statement and moves the head.
+/// Values are integers and hex digests made here, so they are inlined.
+pub async fn seal(tx: &WriteTx, links: &[(i64, i64, String)], at: DateTime<Utc>) -> Result<(), DbErr> {
+    let Some((_, head_seq, head_hash)) = links.last() else { return Ok(()) };
+    debug_assert!(links.iter().all(|(_, _, h)| h.bytes().all(|b| b.is_ascii_hexdigit())));
+    let values: Vec<String> = links.iter().map(|(id, seq, hash)| format!("({id}, {seq}, '{hash}')")).collect();
+    let backend = tx.get_database_backend();
+    tx.execute_raw(Statement::from_string(
+        backend,
+        format!(
+            "WITH v(id, seq, hash) AS (VALUES {}) \
+             UPDATE audit_events SET chain_seq = v.seq, chain_hash = v.hash FROM v WHERE audit_events.id = v.id",
+            values.join(", ")
+        ),
+    ))
+    .await?;
+    audit_chain_head_update(tx, *head_seq, head_hash, at).await
+}
+
+async fn audit_chain_head_update(tx: &WriteTx, seq: i64, hash: &str, at: DateTime<Utc>) -> Result<(), DbErr> {
+    let backend = tx.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "UPDATE audit_chain SET seq = $1, hash = $2, sealed_at = $3 WHERE id = 1",
+        _ => "UPDATE audit_chain SET seq = ?, hash = ?, sealed_at = ? WHERE id = 1",
+    };
+    tx.execute_raw(Statement::from_sql_and_values(backend, sql, [seq.into(), hash.into(), at.into()])).await?;
+    Ok(())
 }

@@ -13,4 +13,5 @@ mod places;
 mod receiver;
 mod registration;
 mod slice;
+mod tamper;
 mod verification;
