@@ -97,6 +97,7 @@ pub async fn decide(
     let reviewer = principal.staff().expect("reviewers are staff");
     let now = state.now();
     let tx = state.db.write().await?;
+    store::applications::lock(&*tx, id).await?;
     let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
     if rec.row.authority != authority.as_str() || rec.row.submitted_at.is_none() {
         return Err(Error::not_found());

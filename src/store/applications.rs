@@ -13,6 +13,22 @@ pub async fn insert(db: &impl ConnectionTrait, row: application::ActiveModel) ->
     application::Entity::insert(row).exec_without_returning(db).await.map(|_| ())
 }
 
+/// Holds the application's row lock until the transaction ends (PostgreSQL),
+/// so two instances deciding at once queue, and the second sees the first's
+/// decision instead of racing it. SQLite write transactions are exclusive.
+pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        application::Entity::find_by_id(id)
+            .select_only()
+            .column(application::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(db)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Row>, DbErr> {
     application::Entity::find_by_id(id).one(db).await
 }

@@ -8,6 +8,10 @@ use std::{
 use chrono::Utc;
 use greenchannel::store::{self, Db};
 
+use std::collections::HashMap;
+
+use futures::StreamExt;
+
 use crate::{helpers::*, receiver::Receiver};
 
 const SECRET: &str = "fault-test-webhook-secret-0001";
@@ -153,4 +157,91 @@ async fn two_instances_on_one_postgresql_never_send_a_message_twice_at_once() {
     for mut a in apps {
         a.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_approving_the_same_thousand_applications_issue_each_licence_once() {
+    use entities::{enterprise, licence_version, notification};
+    use sea_orm::EntityTrait;
+    let Ok(_) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: needs TEST_DATABASE_URL (several instances share one PostgreSQL)");
+        return;
+    };
+    let n = std::env::var("GC_CRASH_SUBMISSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let a = spawn_app().await;
+    let admin = a.key("admin", None, None, None).await;
+    let rx = Receiver::start(SECRET).await;
+    rx.log.lock().unwrap().delay = Duration::from_millis(2);
+    let body = serde_json::json!({ "code": "LY-SCJG", "name": "略阳县市场监督管理局", "kind": "market_regulation",
+        "admin_code": COUNTY, "webhook_url": rx.url, "webhook_secret": rx.secret });
+    assert_eq!(a.post("/api/v1/admin/departments", &admin, &body).await.status, 201);
+    let people: Vec<Person> = (0..n).map(|_| Person::new("并发审核")).collect();
+    let drafts = crate::crash::prepare(&a, &people, |_| true, true).await;
+
+    let mut s = test_settings();
+    s.database_url = a.state.settings.database_url.clone();
+    let d = tempfile::tempdir().unwrap();
+    s.data_dir = d.path().to_path_buf();
+    let b = spawn_with_settings(s, d).await;
+    // Two reviewers, one per instance, both working the whole queue in the
+    // same order: almost every approval races the other instance's.
+    let (ra, rb) = (a.reviewer(COUNTY).await, b.reviewer(COUNTY).await);
+    let ids: Vec<String> = drafts.iter().map(|d| d.id.clone()).collect();
+    let (from_a, from_b) = tokio::join!(approve_all(&a, &ra, &ids), approve_all(&b, &rb, &ids));
+
+    let mut winners: HashMap<String, usize> = HashMap::new();
+    for (id, status, uscc, text) in from_a.iter().chain(&from_b) {
+        match status {
+            200 => {
+                assert!(uscc.is_some(), "{text}");
+                *winners.entry(id.clone()).or_default() += 1;
+            }
+            409 => assert!(text.contains("invalid_state"), "{text}"),
+            _ => panic!("{id}: {status} {text}"),
+        }
+    }
+    assert_eq!(winners.len(), n, "every application approved");
+    assert!(winners.values().all(|&w| w == 1), "each by exactly one instance");
+    let won_by_b = from_b.iter().filter(|r| r.1 == 200).count();
+    assert!(won_by_b > 0 && won_by_b < n, "both instances approved some ({won_by_b} of {n} by the second)");
+
+    let c = a.state.db.conn();
+    let enterprises = enterprise::Entity::find().all(c).await.unwrap();
+    assert_eq!(enterprises.len(), n);
+    let codes: std::collections::HashSet<&str> = enterprises.iter().map(|e| e.uscc.as_str()).collect();
+    assert_eq!(codes.len(), n, "every code unique");
+    let licences = licence_version::Entity::find().all(c).await.unwrap();
+    let mut first_versions: HashMap<uuid::Uuid, usize> = HashMap::new();
+    for l in licences.iter().filter(|l| l.version == 1) {
+        *first_versions.entry(l.enterprise_id).or_default() += 1;
+    }
+    assert_eq!(licences.len(), n);
+    assert!(
+        first_versions.len() == n && first_versions.values().all(|&v| v == 1),
+        "no enterprise with two version-1 licences"
+    );
+    assert_eq!(notification::Entity::find().all(c).await.unwrap().len(), n, "one notification per approval");
+    // Both instances deliver; none sends a message another is sending.
+    rx.wait_for(n, 120).await;
+    {
+        let log = rx.log.lock().unwrap();
+        assert_eq!(log.concurrent_duplicates, 0);
+        assert_eq!(log.accepted.len(), n);
+        assert_eq!(log.bad_signatures, 0);
+    }
+    let (mut a, mut b) = (a, b);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Approves every id, eight at a time: (id, status, uscc, body).
+async fn approve_all(app: &TestApp, reviewer: &str, ids: &[String]) -> Vec<(String, u16, Option<String>, String)> {
+    futures::stream::iter(ids)
+        .map(|id| async move {
+            let r = app.decide(reviewer, id, serde_json::json!({ "decision": "approve" })).await;
+            (id.clone(), r.status.as_u16(), r.body["uscc"].as_str().map(String::from), r.text)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod access;
 mod auth;
 mod contract;
+pub mod crash;
 mod errors;
 mod faults;
 mod notifications;
