@@ -11,6 +11,9 @@ pub fn init(format: LogFormat) {
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Json => registry.with(fmt::layer().json().flatten_event(true).with_current_span(false)).try_init(),
-        LogFormat::Text => registry.with(fmt::layer().compact()).try_init(),
+        // Colours only for a terminal, not for files and log collectors.
+        LogFormat::Text => registry
+            .with(fmt::layer().compact().with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
+            .try_init(),
     };
 }

@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latency histograms labelled by
-//! operation id (not raw path, so cardinality stays bounded) and status.
+//! operation id (not raw path, so cardinality stays bounded) and status;
+//! and the access log, written from the same measurements.
 use std::{sync::OnceLock, time::Instant};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -44,9 +45,20 @@ impl<E: Endpoint> Endpoint for MetricsEndpoint<E> {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let start = Instant::now();
         let method = req.method().to_string();
+        // The path only: never headers (bearer tokens) nor the query.
+        let path = req.uri().path().to_string();
         let resp = self.0.call(req).await?.into_response();
         let op = resp.data::<poem_openapi::OperationId>().map(|o| o.0).unwrap_or("other");
-        let status = resp.status().as_u16().to_string();
+        let code = resp.status().as_u16();
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        // Successes at debug: tens of thousands of verifications a second
+        // should not cost a log line each unless asked for.
+        match code {
+            500.. => tracing::error!(%method, %path, operation = op, status = code, ms, "request"),
+            400..=499 => tracing::info!(%method, %path, operation = op, status = code, ms, "request"),
+            _ => tracing::debug!(%method, %path, operation = op, status = code, ms, "request"),
+        }
+        let status = code.to_string();
         let labels = [("operation", op.to_string()), ("method", method), ("status", status)];
         metrics::counter!("http_requests_total", &labels).increment(1);
         metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());

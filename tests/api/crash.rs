@@ -34,30 +34,69 @@ fn submissions() -> usize {
 }
 
 /// The real binary, restarted on the same port and database after each kill.
-struct Process {
+pub struct Process {
     child: Option<Child>,
-    port: u16,
+    pub port: u16,
     data_dir: PathBuf,
     database_url: Option<String>,
+    /// Extra environment, e.g. `RUST_LOG`.
+    pub env: Vec<(&'static str, String)>,
+    /// Where stdout and stderr go (appended); nowhere when `None`.
+    pub log: Option<PathBuf>,
 }
 
 impl Process {
-    fn start(&mut self) {
+    /// The binary on the database `app` was started on (`app` stopped first).
+    pub fn for_database_of(app: &TestApp) -> Process {
+        let s = &app.state.settings;
+        Process {
+            child: None,
+            port: free_port(),
+            data_dir: s.data_dir.clone(),
+            database_url: s.database_url.as_ref().map(|u| u.expose_secret().to_string()),
+            env: vec![("GREENCHANNEL_AUTO_APPROVAL", "true".into()), ("RUST_LOG", "error".into())],
+            log: None,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn start(&mut self) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenchannel"));
         cmd.args(["serve", "--bind", &format!("127.0.0.1:{}", self.port)])
             .env("GREENCHANNEL_DATA_DIR", &self.data_dir)
-            .env("GREENCHANNEL_AUTO_APPROVAL", "true")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        match &self.log {
+            Some(path) => {
+                let f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+                cmd.stdout(f.try_clone().unwrap()).stderr(f);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
         if let Some(u) = &self.database_url {
             cmd.env("DATABASE_URL", u);
         }
         self.child = Some(cmd.spawn().expect("start greenchannel"));
     }
 
+    /// Waits until it answers `/healthz`.
+    pub async fn ready(&self) {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        for _ in 0..1000 {
+            if client.get(format!("{}/healthz", self.base())).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the server never came up");
+    }
+
     /// SIGKILL: no shutdown, no flush, transactions in flight abandoned.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             c.kill().unwrap();
             c.wait().unwrap();
@@ -180,13 +219,8 @@ async fn killing_the_server_during_idempotent_submissions_and_approvals_loses_an
 
     let settings = &prep.state.settings;
     let database_url = settings.database_url.as_ref().map(|u| u.expose_secret().to_string());
-    let port = free_port();
-    let server = Arc::new(Mutex::new(Process {
-        child: None,
-        port,
-        data_dir: settings.data_dir.clone(),
-        database_url: database_url.clone(),
-    }));
+    let server = Arc::new(Mutex::new(Process::for_database_of(&prep)));
+    let port = server.lock().unwrap().port;
     server.lock().unwrap().start();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().unwrap();
