@@ -274,9 +274,9 @@ fn main() {
             }
         }
         if scenarios.contains("webhooks") {
-            let n = env("BENCH_WEBHOOKS", 20_000u64);
-            let rate = webhooks(&state, n).await;
-            rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("webhook deliveries ({n}) to a local receiver"), "per_second": rate }));
+            let count = env("BENCH_WEBHOOKS", 20_000u64);
+            let rate = webhooks(&state, count).await;
+            rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("webhook deliveries ({count}) to a local receiver"), "per_second": rate }));
         }
         if scenarios.contains("flows") {
             let (rate, st, failures) = flows(&base, &client, concurrency, seconds).await;
@@ -291,7 +291,7 @@ fn main() {
             let f = |k: &str| r[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_else(|| "".into());
             println!("| {} | {} | {} | {} | {} | {} |", r["engine"].as_str().unwrap(), n, r["scenario"].as_str().unwrap(), f("per_second"), f("p50_ms"), f("p99_ms"));
             use std::io::Write;
-            writeln!(log, "{}", json!({ "at": chrono::Utc::now(), "row": r })).unwrap();
+            writeln!(log, "{}", json!({ "at": chrono::Utc::now(), "run": common::run_id(), "row": r })).unwrap();
         }
     });
 }

@@ -271,6 +271,61 @@ fn main() {
         rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("POST /api/v1/platform/verifications, 1 000 items, {label}"), "p50_ms": p50, "p90_ms": p90 }));
     }
 
+    // Resident memory of the server alone: the `greenchannel` binary with its
+    // default settings on the same database, under the same verification
+    // load (every sampled credential checked in batches, then wrk).
+    {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_greenchannel"));
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("GREENCHANNEL_DATA_DIR", &state.settings.data_dir)
+            .env("GREENCHANNEL_PLATFORM_VERIFY_PER_SECOND", "100000000")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null());
+        if let Some(u) = &state.settings.database_url {
+            cmd.env("DATABASE_URL", secrecy::ExposeSecret::expose_secret(u));
+        }
+        let mut child = cmd.spawn().unwrap();
+        let child_base = format!("http://127.0.0.1:{port}");
+        let status = |field: &str| -> u64 {
+            std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+                .ok()
+                .and_then(|s| {
+                    s.lines().find_map(|l| l.strip_prefix(field).map(|v| v.trim().trim_end_matches(" kB").to_string()))
+                })
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(|kb| kb / 1024)
+                .unwrap_or(0)
+        };
+        rt.block_on(async {
+            let client = reqwest::Client::new();
+            while client.get(format!("{child_base}/healthz")).send().await.is_err() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        });
+        let idle = status("VmRSS:");
+        rt.block_on(async {
+            let client = reqwest::Client::new();
+            for chunk in creds.chunks(1000) {
+                let items: Vec<Value> = chunk.iter().map(|c| json!({ "credential": c })).collect();
+                let r = client
+                    .post(format!("{child_base}/api/v1/platform/verifications"))
+                    .bearer_auth(&key)
+                    .json(&json!({ "items": items }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success());
+            }
+        });
+        let w = wrk(&child_base, seconds, verify_script);
+        let (rss, peak) = (status("VmRSS:"), status("VmHWM:"));
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("server process: RSS idle {idle} MB, under load {rss} MB, peak {peak} MB ({:.0} req/s)", w.rps);
+        rows.push(json!({ "engine": engine, "enterprises": n, "scenario": format!("server process RSS under verification load ({} distinct credentials, default settings): {rss} MB, peak {peak} MB, idle {idle} MB", creds.len()), "rss_mb": rss, "peak_rss_mb": peak, "idle_rss_mb": idle, "rps": w.rps }));
+    }
+
     println!("\n| engine | enterprises | scenario | req/s | × healthz | p50 ms | p99 ms |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-results");
@@ -289,6 +344,6 @@ fn main() {
             f("p99_ms", 2)
         );
         use std::io::Write;
-        writeln!(log, "{}", json!({ "at": chrono::Utc::now(), "row": r })).unwrap();
+        writeln!(log, "{}", json!({ "at": chrono::Utc::now(), "run": common::run_id(), "row": r })).unwrap();
     }
 }

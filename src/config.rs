@@ -113,7 +113,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             session_ttl_minutes: 120,
             max_body_bytes: 1024 * 1024,
-            db_max_connections: 16,
+            db_max_connections: 8,
             sqlite_synchronous: "normal".into(),
             review_working_days: 3,
             review_working_days_by_kind: Vec::new(),

@@ -9,6 +9,11 @@ pub fn env<T: std::str::FromStr>(k: &str, default: T) -> T {
     std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// Which suite run (benches/suite.sh) a result line belongs to.
+pub fn run_id() -> String {
+    std::env::var("BENCH_RUN").unwrap_or_default()
+}
+
 pub struct Stats {
     pub samples: Vec<Duration>,
 }
@@ -83,4 +88,36 @@ pub async fn database(n: u64) -> (Settings, String) {
     }
     db.close().await;
     (s, label)
+}
+
+/// A realistic licence: an online shop with 24 scope items (PDF benches).
+pub fn sample_licence() -> greenchannel::domain::licence::LicenceContent {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use greenchannel::domain::{
+        licence::{Field, LicenceContent},
+        scope,
+    };
+    let f = |label: &str, value: &str| Field { label: label.into(), value: value.into() };
+    let shop = "网络经营场所：淘宝网 https://shop574839201.taobao.com";
+    let items: Vec<_> = scope::all().iter().take(24).collect();
+    LicenceContent {
+        uscc: "92610727MA6Y8K3L4X".into(),
+        version: 1,
+        name: Some("略阳县禾木记土特产网店".into()),
+        entity_type: "individual_business".into(),
+        fields: vec![
+            f("名称", "略阳县禾木记土特产网店"),
+            f("类型", "个体工商户"),
+            f("经营者", "欧阳堃喆"),
+            f("组成形式", "个人经营"),
+            f("注册日期", "2025年03月14日"),
+            f("经营场所", shop),
+        ],
+        scope_lines: scope::licence_lines(&items, true),
+        premises: vec![shop.into()],
+        authority_code: "610727".into(),
+        authority_name: "略阳县市场监督管理局".into(),
+        established_on: NaiveDate::from_ymd_opt(2025, 3, 14).unwrap(),
+        issued_at: Utc.with_ymd_and_hms(2025, 3, 13, 17, 30, 0).unwrap(),
+    }
 }

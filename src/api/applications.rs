@@ -291,6 +291,7 @@ impl ApplicationView {
 #[derive(Debug, Object)]
 pub struct ApplicationPage {
     pub items: Vec<ApplicationView>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -327,6 +328,7 @@ pub struct NameConflict {
 pub struct NameStructure {
     pub division: String,
     pub trade_name: String,
+    #[oai(nullable)]
     pub industry: Option<String>,
     pub organisational_form: String,
 }
@@ -437,6 +439,7 @@ pub struct NoticeItem {
     pub department_level: String,
     /// `post` (register first), `pre` (approval first) or `filing`.
     pub timing: String,
+    #[oai(nullable)]
     pub basis: Option<String>,
 }
 
@@ -449,6 +452,7 @@ pub struct DualNotice {
     /// The commitment the applicant makes by acknowledging.
     pub commitment: String,
     pub acknowledgement_required: bool,
+    #[oai(nullable)]
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 

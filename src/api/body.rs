@@ -61,7 +61,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     // Syntax first, then shape: serde_json reports a wrong type for an enum
     // as a syntax error when streaming, but as a type error from a `Value`.
     let tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| json_error(String::new(), &e))?;
+    let mut nul = Vec::new();
+    find_nul(&tree, String::new(), &mut nul);
+    if !nul.is_empty() {
+        return Err(Error::validation(nul));
+    }
     serde_path_to_error::deserialize(tree).map_err(|e| json_error(e.path().to_string(), e.inner()))
+}
+
+/// Strings holding NUL (`\u0000`), by path: no text column can store one
+/// (PostgreSQL refuses it), so they are refused here for every body.
+fn find_nul(v: &serde_json::Value, path: String, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => out.push(FieldError::new(path, "invalid_character")),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| find_nul(x, format!("{path}[{i}]"), out)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                let at = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if k.contains('\0') {
+                    out.push(FieldError::new(at, "invalid_character"));
+                } else {
+                    find_nul(x, at, out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 impl<T: Type> Payload for JsonBody<T> {
@@ -245,5 +271,14 @@ mod tests {
         assert_eq!(parse_json::<Form>(b"{\"kind\": \"\xff\"}").unwrap_err().code, Code::MalformedJson);
         let deep = "[".repeat(10_000);
         assert_eq!(parse_json::<serde_json::Value>(deep.as_bytes()).unwrap_err().code, Code::MalformedJson);
+    }
+
+    #[test]
+    fn nul_in_any_string_is_refused_naming_its_path() {
+        let e = parse_json::<Form>(br#"{"kind":"x\u0000","parties":[{"name":"a\u0000","roles":[]}]}"#).unwrap_err();
+        assert_eq!(e.code, Code::ValidationFailed);
+        let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["kind", "parties[0].name"]);
+        assert!(e.errors.iter().all(|f| f.code == "invalid_character"));
     }
 }

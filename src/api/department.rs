@@ -57,18 +57,25 @@ pub struct NotificationView {
     pub permit: String,
     pub department_kind: String,
     pub jurisdiction: String,
-    /// Absent: in the unassigned pool of the jurisdiction.
+    /// Null: in the unassigned pool of the jurisdiction.
+    #[oai(nullable)]
     pub department_code: Option<String>,
     /// `pending`, `claimed` or `closed`.
     pub status: String,
     pub overdue: bool,
     pub pushed_at: DateTime<Utc>,
     pub claim_due_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub claimed_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub feedback_due_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub outcome: Option<String>,
+    #[oai(nullable)]
     pub permit_no: Option<String>,
+    #[oai(nullable)]
     pub valid_until: Option<NaiveDate>,
+    #[oai(nullable)]
     pub feedback_reason: Option<String>,
     /// The record pushed: the enterprise, the item, the department.
     pub record: serde_json::Value,
@@ -103,6 +110,7 @@ impl NotificationView {
 #[derive(Debug, Object)]
 pub struct NotificationPage {
     pub items: Vec<NotificationView>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -144,6 +152,7 @@ pub struct DepartmentView {
     pub name: String,
     pub kind: String,
     pub admin_code: String,
+    #[oai(nullable)]
     pub webhook_url: Option<String>,
     pub claim_days: i32,
     pub feedback_days: i32,
@@ -167,6 +176,7 @@ impl From<crate::store::notifications::DepartmentRow> for DepartmentView {
 pub struct OverdueRow {
     /// The department code, or `pool:<jurisdiction>` for unassigned ones.
     pub department: String,
+    #[oai(nullable)]
     pub name: Option<String>,
     pub overdue_claims: u64,
     pub overdue_feedback: u64,
@@ -177,7 +187,9 @@ pub struct AttemptView {
     pub attempt: i32,
     pub instance: String,
     pub attempted_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub status_code: Option<i32>,
+    #[oai(nullable)]
     pub error: Option<String>,
     pub duration_ms: i32,
 }
@@ -193,8 +205,10 @@ pub struct DeliveryView {
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub delivered_at: Option<DateTime<Utc>>,
     #[oai(skip_serializing_if_is_empty)]
     pub attempt_log: Vec<AttemptView>,
@@ -232,6 +246,7 @@ impl DeliveryView {
 #[derive(Debug, Object)]
 pub struct DeliveryPage {
     pub items: Vec<DeliveryView>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

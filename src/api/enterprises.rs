@@ -26,6 +26,7 @@ pub struct LicenceField {
 pub struct LicenceView {
     pub version: i32,
     pub uscc: String,
+    #[oai(nullable)]
     pub name: Option<String>,
     pub fields: Vec<LicenceField>,
     pub scope_lines: Vec<String>,
@@ -55,6 +56,7 @@ impl From<LicenceContent> for LicenceView {
 pub struct LicenceVersionSummary {
     pub version: i32,
     pub issued_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub superseded_at: Option<DateTime<Utc>>,
 }
 

@@ -208,7 +208,7 @@ pub fn text_field(v: &str, path: &str, max: usize) -> Result<String, FieldError>
     if t.chars().count() > max {
         return Err(FieldError::new(path, "too_long").with("max", max.to_string()));
     }
-    if t.chars().any(char::is_control) {
+    if t.chars().any(|c| c.is_control() || text::is_invisible_format(c)) {
         return Err(FieldError::new(path, "invalid_character"));
     }
     Ok(t)

@@ -5,7 +5,7 @@ use poem_openapi::{
     ApiExtractor, ApiExtractorType, ApiResponse, Enum, ExtractParamOptions, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
-    registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry},
+    registry::{MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -132,16 +132,27 @@ pub struct StoredFile {
     pub sha256: String,
 }
 
-impl poem_openapi::payload::Payload for StoredFile {
-    const CONTENT_TYPE: &'static str = "application/octet-stream";
+/// What upload sniffing leaves a stored file as.
+const STORED: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
 
-    fn check_content_type(ct: &str) -> bool {
-        ACCEPTED.iter().any(|a| ct.starts_with(a))
+/// One 200 listing each media type a stored file may be served as (a
+/// payload type has only one).
+impl ApiResponse for StoredFile {
+    fn meta() -> MetaResponses {
+        let schema =
+            MetaSchemaRef::Inline(Box::new(MetaSchema { format: Some("binary"), ..MetaSchema::new("string") }));
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The file, as application/pdf, image/jpeg or image/png.",
+                status: Some(200),
+                status_range: None,
+                content: STORED.iter().map(|ct| MetaMediaType { content_type: ct, schema: schema.clone() }).collect(),
+                headers: vec![],
+            }],
+        }
     }
 
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema { format: Some("binary"), ..MetaSchema::new("string") }))
-    }
+    fn register(_: &mut Registry) {}
 }
 
 impl poem::IntoResponse for StoredFile {
@@ -152,13 +163,6 @@ impl poem::IntoResponse for StoredFile {
             .header("Cache-Control", "private, no-store")
             .body(self.bytes)
     }
-}
-
-#[derive(ApiResponse)]
-enum Download {
-    /// The file, as application/pdf, image/jpeg or image/png.
-    #[oai(status = 200)]
-    Ok(StoredFile),
 }
 
 pub struct MaterialsApi;
@@ -211,9 +215,9 @@ impl MaterialsApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         material_id: Path<Uuid>,
-    ) -> Result<Download> {
+    ) -> Result<StoredFile> {
         let m = services::materials::download(&state, &auth.0, id.0, material_id.0).await?;
-        Ok(Download::Ok(StoredFile { bytes: m.content, media_type: m.media_type, sha256: m.sha256 }))
+        Ok(StoredFile { bytes: m.content, media_type: m.media_type, sha256: m.sha256 })
     }
 
     /// Remove a material

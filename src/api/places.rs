@@ -106,6 +106,7 @@ impl From<Occupant> for OccupantView {
 #[derive(Debug, Object)]
 pub struct OccupantPage {
     pub items: Vec<OccupantView>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

@@ -93,6 +93,7 @@ pub struct PlatformEventPage {
 #[derive(Debug, Object)]
 pub struct PlatformView {
     pub id: String,
+    #[oai(nullable)]
     pub webhook_url: Option<String>,
     pub watched: u64,
 }

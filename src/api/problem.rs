@@ -44,8 +44,9 @@ pub struct ProblemField {
     pub field: String,
     pub code: String,
     pub message: String,
-    /// Facts behind the message (rule, limits, the conflicting name…).
-    #[oai(skip_serializing_if_is_empty)]
+    /// Facts behind the message (rule, limits, the conflicting name…);
+    /// absent when there are none.
+    #[oai(default, skip_serializing_if_is_empty)]
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub params: std::collections::BTreeMap<String, String>,
 }
@@ -190,6 +191,70 @@ fn classify(err: &poem::Error) -> Error {
     }
 }
 
+/// What the framework would otherwise mangle quietly: a path segment or
+/// query value whose percent-decoded bytes are not UTF-8 (it substitutes
+/// U+FFFD) or hold NUL (no text column can store it), and an operation's
+/// header parameter that is not visible ASCII (it treats the header as
+/// absent, so a retry would lose its `Idempotency-Key`). Refused, named.
+fn undecodable(req: &Request) -> Option<Error> {
+    // A URI is ASCII: without an escape there is nothing to check (the
+    // common case, kept free of allocation on the hottest paths).
+    let text = |raw: &str, plus_is_space: bool| {
+        if !raw.contains('%') {
+            return Some(());
+        }
+        let bytes = percent_decode(raw.as_bytes(), plus_is_space);
+        std::str::from_utf8(&bytes).is_ok_and(|s| !s.contains('\0')).then_some(())
+    };
+    let bad = |field: String| {
+        Error::field(
+            Code::BadRequest,
+            FieldError::new(field, "invalid_character").with("detail", "not UTF-8 text, or holds NUL"),
+        )
+    };
+    if req.uri().path().split('/').any(|segment| text(segment, false).is_none()) {
+        return Some(bad("path".into()));
+    }
+    for pair in req.uri().query().unwrap_or_default().split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if text(name, true).is_none() || text(value, true).is_none() {
+            return Some(bad(String::from_utf8_lossy(&percent_decode(name.as_bytes(), true)).into_owned()));
+        }
+    }
+    for header in ["Idempotency-Key", "If-Match"] {
+        if req.headers().get_all(header).iter().any(|v| v.to_str().is_err()) {
+            return Some(Error::field(
+                Code::BadRequest,
+                FieldError::new(header, "invalid_format").with("expected", "visible ASCII characters"),
+            ));
+        }
+    }
+    None
+}
+
+/// `%XX` to its byte (and `+` to a space in a query), leaving anything else.
+fn percent_decode(raw: &[u8], plus_is_space: bool) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'%' if i + 2 < raw.len() => match (hex(raw[i + 1]), hex(raw[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Outermost middleware: renders every error as problem+json in the
 /// request's language, and turns a panic into a 500 without leaking it.
 pub struct ProblemMiddleware;
@@ -208,6 +273,9 @@ impl<E: Endpoint> Endpoint for ProblemEndpoint<E> {
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let lang = Lang::from_accept_language(req.headers().get("accept-language").and_then(|v| v.to_str().ok()));
+        if let Some(e) = undecodable(&req) {
+            return Ok(render(&e, lang));
+        }
         let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(self.0.call(req))).await;
         let outcome = match result {
             Ok(r) => r,
@@ -227,5 +295,31 @@ impl<E: Endpoint> Endpoint for ProblemEndpoint<E> {
                 resp
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_keeps_what_is_not_an_escape() {
+        assert_eq!(percent_decode(b"a%20b+c", true), b"a b c");
+        assert_eq!(percent_decode(b"a+b", false), b"a+b");
+        assert_eq!(percent_decode(b"%FF%fe", false), [0xff, 0xfe]);
+        for raw in ["%", "%4", "a%zz", "100%"] {
+            assert_eq!(percent_decode(raw.as_bytes(), true), raw.as_bytes(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn undecodable_paths_queries_and_headers_are_named() {
+        let field = |req: Request| undecodable(&req).map(|e| e.errors[0].field.clone());
+        assert_eq!(field(Request::builder().uri_str("/api/v1/verify/%E4%BD%A0?q=%E4%BD%A0").finish()), None);
+        assert_eq!(field(Request::builder().uri_str("/api/v1/verify/%FF%FE").finish()).as_deref(), Some("path"));
+        assert_eq!(field(Request::builder().uri_str("/x?limit=1&q=a%00b").finish()).as_deref(), Some("q"));
+        assert_eq!(field(Request::builder().uri_str("/x?q=%C3").finish()).as_deref(), Some("q"));
+        let req = Request::builder().uri_str("/x").header("Idempotency-Key", &b"\x80\xff"[..]).finish();
+        assert_eq!(field(req).as_deref(), Some("Idempotency-Key"));
     }
 }

@@ -27,6 +27,7 @@ use crate::{
 #[derive(Debug, Object)]
 pub struct PublicEnterprise {
     pub uscc: String,
+    #[oai(nullable)]
     pub name: Option<String>,
     pub entity_type: EntityTypeWire,
     /// `active`, `deregistered` or `revoked`.
@@ -36,6 +37,7 @@ pub struct PublicEnterprise {
     pub established_on: NaiveDate,
     /// Legal representative, operator or investor: the name only.
     pub representative_name: String,
+    #[oai(nullable)]
     pub address: Option<String>,
     pub scope: Vec<String>,
     pub authority_name: String,
@@ -44,6 +46,7 @@ pub struct PublicEnterprise {
 #[derive(Debug, Object)]
 pub struct PublicEnterprisePage {
     pub items: Vec<PublicEnterprise>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -51,6 +54,7 @@ pub struct PublicEnterprisePage {
 pub struct DeregistrationNoticeView {
     pub id: Uuid,
     pub uscc: String,
+    #[oai(nullable)]
     pub name: Option<String>,
     pub entity_type: String,
     pub authority_name: String,
@@ -62,6 +66,7 @@ pub struct DeregistrationNoticeView {
 #[derive(Debug, Object)]
 pub struct DeregistrationNoticePage {
     pub items: Vec<DeregistrationNoticeView>,
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 

@@ -4,11 +4,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem::{Request, web::Data};
+use poem::{IntoResponse, Request, Response, web::Data};
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi, SecurityScheme,
     param::{Path, Query},
     payload::{Html, Json},
+    registry::{MetaResponses, Registry},
 };
 
 use serde::Serialize;
@@ -74,6 +75,7 @@ pub struct CredentialView {
 #[derive(Debug, Object, Serialize)]
 pub struct VerifiedEnterprise {
     pub uscc: String,
+    #[oai(nullable)]
     pub name: Option<String>,
     pub entity_type: EntityTypeWire,
     /// `active`, `deregistered` or `revoked`.
@@ -90,17 +92,17 @@ pub struct VerifiedEnterprise {
 impl VerifiedEnterprise {
     pub fn new(s: &Snapshot) -> Self {
         VerifiedEnterprise {
-            uscc: s.uscc.clone(),
-            name: s.name.clone(),
+            uscc: s.uscc.to_string(),
+            name: s.name.as_deref().map(String::from),
             entity_type: super::form::entity_type_wire(
-                EntityType::parse(&s.entity_type).unwrap_or(EntityType::IndividualBusiness),
+                EntityType::parse(s.entity_type).unwrap_or(EntityType::IndividualBusiness),
             ),
-            status: s.status.clone(),
+            status: s.status.to_string(),
             abnormal: s.abnormal,
-            representative_name: s.representative.clone(),
+            representative_name: s.representative.to_string(),
             licence_version: s.licence_version,
             established_on: s.established_on,
-            authority_name: s.authority_name.clone(),
+            authority_name: s.authority_name.to_string(),
         }
     }
 }
@@ -203,12 +205,47 @@ enum PageResponse {
     /// The verification page.
     #[oai(status = 200)]
     Ok(Html<String>, #[oai(header = "Cache-Control")] String),
-    /// Not a credential this service issues: a page saying so.
+    /// Not a credential this service issues: a page saying so (a request
+    /// the page cannot even read gets a problem document).
     #[oai(status = 400)]
     Malformed(Html<String>),
     /// Too many scans from this client: a page saying so.
     #[oai(status = 429)]
     TooMany(Html<String>, #[oai(header = "Retry-After")] u64),
+}
+
+/// The page, or a problem (a 500 or 503: the page could not be made).
+/// Documented as one response per status, so that 400 and 429 name both
+/// media types: the page saying so, or a problem document for a request
+/// the page never saw (an undecodable path, say). `Result` would list those
+/// statuses twice, and readers of the spec keep only the second.
+struct PageResult(Result<PageResponse>, Lang);
+
+impl ApiResponse for PageResult {
+    fn meta() -> MetaResponses {
+        let mut meta = PageResponse::meta();
+        for problem in Error::meta().responses {
+            match meta.responses.iter_mut().find(|r| r.status == problem.status) {
+                Some(page) => page.content.extend(problem.content),
+                None => meta.responses.push(problem),
+            }
+        }
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        PageResponse::register(registry);
+        Error::register(registry);
+    }
+}
+
+impl IntoResponse for PageResult {
+    fn into_response(self) -> Response {
+        match self.0 {
+            Ok(page) => page.into_response(),
+            Err(e) => super::problem::render(&e, self.1),
+        }
+    }
 }
 
 pub struct VerifyApi;
@@ -261,22 +298,27 @@ impl VerifyApi {
         lang: Lang,
         credential: Path<String>,
         #[oai(name = "lang")] lang_param: Query<Option<String>>,
-    ) -> Result<PageResponse> {
+    ) -> PageResult {
         let lang = match lang_param.0.as_deref() {
             Some(l) => Lang::from_accept_language(Some(l)),
             None => lang,
         };
-        if let Err(e) = state.verifier.limit_public(client_ip(req, &state)) {
-            return Ok(PageResponse::TooMany(page::too_many(lang), e.retry_after.unwrap_or(60)));
-        }
-        let outcome = match verification::credential(&state, &credential.0, None, "page").await? {
-            Ok(o) => o,
-            Err(_) => return Ok(PageResponse::Malformed(page::malformed(lang))),
-        };
-        let facts = match &outcome.snapshot {
-            Some(s) => Some(services::licence_documents::page_facts(&state, s).await?),
-            None => None,
-        };
-        Ok(PageResponse::Ok(page::verification(lang, &outcome, facts.as_ref()), "no-store".into()))
+        PageResult(verification_page(&state, req, lang, &credential.0).await, lang)
     }
+}
+
+/// The page for `credential`, in `lang`.
+async fn verification_page(state: &AppState, req: &Request, lang: Lang, credential: &str) -> Result<PageResponse> {
+    if let Err(e) = state.verifier.limit_public(client_ip(req, state)) {
+        return Ok(PageResponse::TooMany(page::too_many(lang), e.retry_after.unwrap_or(60)));
+    }
+    let outcome = match verification::credential(state, credential, None, "page").await? {
+        Ok(o) => o,
+        Err(_) => return Ok(PageResponse::Malformed(page::malformed(lang))),
+    };
+    let facts = match &outcome.snapshot {
+        Some(s) => Some(services::licence_documents::page_facts(state, s).await?),
+        None => None,
+    };
+    Ok(PageResponse::Ok(page::verification(lang, &outcome, facts.as_ref()), "no-store".into()))
 }

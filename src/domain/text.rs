@@ -24,9 +24,43 @@ pub fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
+/// Invisible formatting characters: zero-width spaces and joiners, bidi
+/// embeddings, overrides and isolates, the BOM, soft hyphen. They carry no
+/// meaning in a name or address and are used to make one text look like
+/// another (a "李\u{200B}四" that displays as 李四, a reversed URL).
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_formatting_is_recognised_and_visible_text_is_not() {
+        for c in ['\u{200B}', '\u{200D}', '\u{202E}', '\u{2066}', '\u{FEFF}', '\u{00AD}', '\u{FE0F}'] {
+            assert!(is_invisible_format(c), "{:X}", c as u32);
+        }
+        for c in ['李', 'a', ' ', '\u{3000}', '·', '（'] {
+            assert!(!is_invisible_format(c), "{c}");
+        }
+    }
 
     #[test]
     fn full_width_digits_letters_and_spaces_become_ascii() {

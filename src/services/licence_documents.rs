@@ -115,7 +115,7 @@ fn content_of(row: &store::enterprises::LicenceRow) -> Result<LicenceContent> {
 
 fn facts(snap: &Snapshot, row: &store::enterprises::LicenceRow) -> VersionFacts {
     VersionFacts {
-        uscc: snap.uscc.clone(),
+        uscc: snap.uscc.to_string(),
         version: row.version,
         issued_at: row.issued_at,
         signing_kid: row.signing_kid,
@@ -136,7 +136,7 @@ pub async fn licence_pdf(state: &AppState, uscc: &Uscc, version: Option<i32>) ->
         return Err(Error::not_found());
     }
     let superseded = version < snap.licence_version;
-    let key = Key { uscc: snap.uscc.clone(), version, superseded, badge_for: None };
+    let key = Key { uscc: snap.uscc.to_string(), version, superseded, badge_for: None };
     if let Some(d) = state.documents.0.get(&key) {
         return Ok(d);
     }
@@ -173,7 +173,7 @@ pub async fn badge(state: &AppState, uscc: &Uscc, shop_url: Option<&str>) -> Res
         return Err(Error::new(Code::InvalidState).detail("营业执照已失效，不能亮照", "The licence is no longer valid"));
     }
     let key = Key {
-        uscc: snap.uscc.clone(),
+        uscc: snap.uscc.to_string(),
         version: snap.licence_version,
         superseded: false,
         badge_for: Some(shop.clone().unwrap_or_default()),

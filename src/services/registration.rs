@@ -466,7 +466,7 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
     let now = state.now();
     let tx = state.db.write().await?;
     let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
-    let Some(party) = rec.form.parties.iter().find(|p| p.id_number == a.id_number) else {
+    let Some((index, party)) = rec.form.parties.iter().enumerate().find(|(_, p)| p.id_number == a.id_number) else {
         return Err(if rec.is_creator(a) {
             Error::field(Code::Forbidden, FieldError::new("parties", "not_a_party"))
         } else {
@@ -474,6 +474,18 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
         });
     };
     transition(&rec, Event::Sign)?;
+    // A signature binds the person the channel verified: the form must name
+    // them as they are registered, not as whoever filled it in wrote.
+    if !same_person_name(&party.name, &a.name) {
+        return Err(Error::field(
+            Code::Conflict,
+            FieldError::new(format!("parties[{index}].name"), "not_the_verified_name"),
+        )
+        .detail(
+            "表中该人员姓名与其实名认证姓名不一致，请申请人更正后再签名",
+            "The form names this person differently from their verified identity; the applicant must correct it",
+        ));
+    }
     let mut incomplete = rec.form.completeness();
     incomplete.extend(rec.kind_problems());
     if !incomplete.is_empty() {
@@ -854,4 +866,16 @@ pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<Appli
     let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(rec)
+}
+
+/// Names as a channel and a form may write them: full-width letters,
+/// spaces and the middle dots of minority and foreign names aside.
+fn same_person_name(form: &str, verified: &str) -> bool {
+    let key = |s: &str| -> String {
+        crate::domain::text::to_half_width(s)
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '•' | '.' | '・'))
+            .collect()
+    };
+    key(form) == key(verified)
 }

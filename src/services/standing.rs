@@ -25,59 +25,92 @@ use uuid::Uuid;
 
 use crate::{
     config::Settings,
-    domain::{name, verification::Standing},
+    domain::{entity_type::EntityType, name, verification::Standing},
     error::Result,
     store::{self, Db},
 };
 
-/// An enterprise as verification sees it.
+/// An enterprise as verification sees it. Kept compact (a few hundred
+/// bytes): an instance holds one per enterprise being verified, up to
+/// `verify_cache_entries`; repeated values are shared, not copied.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub enterprise_id: Uuid,
-    pub uscc: String,
-    pub name: Option<String>,
-    pub name_key: Option<String>,
-    pub entity_type: String,
-    pub status: String,
+    pub uscc: Box<str>,
+    pub name: Option<Box<str>>,
+    /// Only when normalising changed the name (see [`Self::name_key`]).
+    normalized_name: Option<Box<str>>,
+    pub entity_type: &'static str,
+    pub status: &'static str,
     pub abnormal: bool,
-    pub authority: String,
+    pub authority: Arc<str>,
     pub established_on: NaiveDate,
     pub licence_version: i32,
-    pub representative: String,
+    pub representative: Box<str>,
     /// Normalised, sorted.
-    pub display_urls: Vec<String>,
+    pub display_urls: Box<[String]>,
     /// "略阳县市场监督管理局".
-    pub authority_name: String,
+    pub authority_name: Arc<str>,
     loaded: std::time::Instant,
+}
+
+/// A registration authority's code and name.
+type Authority = (Arc<str>, Arc<str>);
+
+/// One shared copy of each registration authority's code and name.
+fn authority(code: &str) -> Authority {
+    static AUTHORITIES: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Authority>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut known = AUTHORITIES.lock().expect("authorities");
+    known
+        .entry(code.to_string())
+        .or_insert_with(|| {
+            let name = crate::domain::admin_code::AdminCode::parse(code)
+                .map(|a| crate::domain::licence::authority_name(&a))
+                .unwrap_or_else(|_| code.to_string());
+            (code.into(), name.into())
+        })
+        .clone()
 }
 
 impl Snapshot {
     fn new(row: store::enterprises::StandingRow, display_urls: Vec<String>) -> Self {
+        let normalized_name =
+            row.name.as_deref().map(name::normalize).filter(|k| Some(k.as_str()) != row.name.as_deref());
+        let (authority, authority_name) = authority(&row.authority);
         Snapshot {
             enterprise_id: row.id,
-            name_key: row.name.as_deref().map(name::normalize),
-            uscc: row.uscc,
-            name: row.name,
-            entity_type: row.entity_type,
-            status: row.status,
+            uscc: row.uscc.into(),
+            name: row.name.map(Into::into),
+            normalized_name: normalized_name.map(Into::into),
+            entity_type: EntityType::parse(&row.entity_type).map_or("unknown", EntityType::as_str),
+            status: match row.status.as_str() {
+                "active" => "active",
+                "deregistered" => "deregistered",
+                "revoked" => "revoked",
+                _ => "unknown",
+            },
             abnormal: row.abnormal,
             established_on: row.established_on,
             licence_version: row.licence_version,
-            representative: row.representative_name,
-            authority_name: crate::domain::admin_code::AdminCode::parse(&row.authority)
-                .map(|a| crate::domain::licence::authority_name(&a))
-                .unwrap_or_else(|_| row.authority.clone()),
-            authority: row.authority,
-            display_urls,
+            representative: row.representative_name.into(),
+            authority,
+            authority_name,
+            display_urls: display_urls.into(),
             loaded: std::time::Instant::now(),
         }
     }
 
+    /// The normalised name (see [`name::normalize`]); `None` if unnamed.
+    pub fn name_key(&self) -> Option<&str> {
+        self.normalized_name.as_deref().or(self.name.as_deref())
+    }
+
     pub fn standing(&self) -> Standing<'_> {
         Standing {
-            status: &self.status,
+            status: self.status,
             licence_version: self.licence_version,
-            name_key: self.name_key.as_deref(),
+            name_key: self.name_key(),
             display_urls: &self.display_urls,
         }
     }
@@ -87,7 +120,7 @@ impl Snapshot {
 /// magnitude, and its lookups are several times cheaper. Entries carry their
 /// load time; one older than the TTL counts as a miss.
 pub struct Standings {
-    cache: quick_cache::sync::Cache<String, Arc<Snapshot>>,
+    cache: quick_cache::sync::Cache<Box<str>, Arc<Snapshot>>,
     ttl: std::time::Duration,
     /// Bumped by every invalidation; a load that saw it change is not kept.
     generation: AtomicU64,
@@ -162,7 +195,7 @@ impl Standings {
             if keep {
                 self.cache.insert(snap.uscc.clone(), snap.clone());
             }
-            found.insert(snap.uscc.clone(), snap);
+            found.insert(snap.uscc.to_string(), snap);
         }
         Ok(found)
     }
@@ -170,7 +203,7 @@ impl Standings {
     pub fn invalidate(&self, usccs: &[String]) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         for u in usccs {
-            self.cache.remove(u);
+            self.cache.remove(u.as_str());
         }
     }
 

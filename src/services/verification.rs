@@ -47,9 +47,19 @@ impl Outcome {
 pub struct Verifier {
     /// Credential text → parse and signature result. A pure function of the
     /// text and the key set, so it is cleared only when the keys change.
-    checked: quick_cache::sync::Cache<String, Arc<Checked>>,
+    /// Keyed by a 128-bit SHA-256 prefix of the text rather than the text
+    /// (150 bytes): a forged credential would need a second preimage.
+    checked: quick_cache::sync::Cache<[u8; 16], Arc<Checked>>,
     public: DefaultKeyedRateLimiter<IpAddr>,
     platform: DefaultKeyedRateLimiter<Uuid>,
+}
+
+fn checked_key(text: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(text.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
 }
 
 impl Verifier {
@@ -65,7 +75,8 @@ impl Verifier {
 
     /// Parses and checks a credential (or a URL carrying one).
     pub fn check(&self, keys: &KeySet, text: &str) -> Result<Arc<Checked>, ParseError> {
-        if let Some(c) = self.checked.get(text) {
+        let digest = checked_key(text);
+        if let Some(c) = self.checked.get(&digest) {
             return Ok(c);
         }
         let parsed = credential::parse(text)?;
@@ -74,7 +85,7 @@ impl Verifier {
         // An unknown key id may be a key another instance just created:
         // not cached, so it is checked again once the key ring catches up.
         if key.is_some() {
-            self.checked.insert(text.to_string(), checked.clone());
+            self.checked.insert(digest, checked.clone());
         }
         Ok(checked)
     }

@@ -165,6 +165,11 @@ impl Db {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sync)
                     .busy_timeout(Duration::from_secs(5))
+                    // 1 MiB of page cache per connection rather than 2: the
+                    // OS caches the file anyway, and a pool of connections
+                    // each holding its own copy of hot index pages was a
+                    // quarter of the server's resident memory.
+                    .pragma("cache_size", "-1024")
                     .foreign_keys(true)
                     .create_if_missing(true)
             });

@@ -103,3 +103,33 @@ async fn roles_cannot_use_each_others_operations() {
     app.post("/api/v1/admin/api-keys", &reviewer, &json!({ "role": "admin" })).await.problem(403, "forbidden");
     app.post("/api/v1/admin/api-keys", &t, &json!({ "role": "admin" })).await.problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn a_signature_binds_the_verified_name_not_the_name_the_form_gives() {
+    let app = spawn_app().await;
+    let p = Person::new("周九");
+    let t = app.sign_in(&p).await;
+    // The form gives the signer's ID number another person's name.
+    let mut form = online_shop_form(&p, None);
+    form["parties"][0]["name"] = json!("吴十");
+    let id = app.post("/api/v1/applications", &t, &form).await.ok()["id"].as_str().unwrap().to_string();
+    let r = app.post(&format!("/api/v1/applications/{id}/signatures"), &t, &json!({})).await;
+    r.problem(409, "conflict");
+    assert_eq!(r.fields(), vec![("parties[0].name".to_string(), "not_the_verified_name".to_string())]);
+    let a = app.get(&format!("/api/v1/applications/{id}"), &t).await;
+    assert_eq!(a.ok()["signatures"], json!([]), "nothing was signed");
+    // Written with full-width spacing it is the same name, and signs.
+    form["parties"][0]["name"] = json!(format!(" {}\u{3000}", p.name));
+    let v = a.body["version"].as_i64().unwrap();
+    let put = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/applications/{id}"),
+            Some(&t),
+            Some(&form),
+            &[("If-Match", &format!("\"{v}\""))],
+        )
+        .await;
+    put.ok();
+    assert_eq!(app.post(&format!("/api/v1/applications/{id}/signatures"), &t, &json!({})).await.status, 201);
+}

@@ -8,6 +8,7 @@ mod contract;
 pub mod crash;
 mod errors;
 mod faults;
+mod hostile;
 mod matrix;
 mod notifications;
 mod operations;
