@@ -18,11 +18,17 @@ for name in ("verify", "load", "print"):
 
 
 def find(engine, n, prefix):
+    """The latest row whose scenario starts with `prefix` (a scenario rerun
+    under the same id replaces it); `prefix$` matches the whole scenario."""
+    exact = prefix.endswith("$")
+    found = None
     for name, rec in rows:
         r = rec.get("row", {})
-        if r.get("engine") == engine and r.get("enterprises") == n and r.get("scenario", "").startswith(prefix):
-            return r
-    return None
+        sc = r.get("scenario", "")
+        hit = sc == prefix[:-1] if exact else (sc.startswith(prefix) and "against scripted" not in sc)
+        if r.get("engine") == engine and r.get("enterprises") == n and hit:
+            found = r
+    return found
 
 
 def fmt(v, d=1):
@@ -41,8 +47,8 @@ metrics = [
     ("batch of 1 000, caches cleared: median ms", "POST /api/v1/platform/verifications, 1 000 items, caches", lambda r: fmt(r.get("p50_ms"))),
     ("licence.pdf served: × /healthz (≥ 0.5)", "GET /api/v1/enterprises/{uscc}/licence.pdf", lambda r: fmt(r.get("ratio"), 2)),
     ("server RSS under verification load, MB (≤ 150 at 1M)", "server process RSS", lambda r: f"{r.get('rss_mb')} (peak {r.get('peak_rss_mb')})"),
-    ("name check, 1 client: p50 / p99 ms (p99 ≤ 10)", "name check, concurrency 1", lambda r: f"{fmt(r.get('p50_ms'), 2)} / {fmt(r.get('p99_ms'), 2)}"),
-    ("name check, 16 clients: p50 / p99 ms", "name check, concurrency 16", lambda r: f"{fmt(r.get('p50_ms'), 2)} / {fmt(r.get('p99_ms'), 2)}"),
+    ("name check, 1 client: p50 / p99 ms (p99 ≤ 10)", "name check, concurrency 1$", lambda r: f"{fmt(r.get('p50_ms'), 2)} / {fmt(r.get('p99_ms'), 2)}"),
+    ("name check, 16 clients: p50 / p99 ms", "name check, concurrency 16$", lambda r: f"{fmt(r.get('p50_ms'), 2)} / {fmt(r.get('p99_ms'), 2)}"),
     ("establishment flows per second (SQLite ≥ 200, PG ≥ 300)", "establishment flows", lambda r: fmt(r.get("per_second"))),
     ("webhook deliveries per second", "webhook deliveries", lambda r: fmt(r.get("per_second"), 0)),
 ]
@@ -66,8 +72,10 @@ if len(sizes) > 1:
         ("verify p50 latency", "GET /api/v1/verify/{credential} (", "p50_ms"),
         ("verify p99 latency", "GET /api/v1/verify/{credential} (", "p99_ms"),
         ("verify throughput (inverse: time per request)", "GET /api/v1/verify/{credential} (", "rps"),
-        ("name check p50, 1 client", "name check, concurrency 1", "p50_ms"),
-        ("name check p99, 1 client", "name check, concurrency 1", "p99_ms"),
+        ("name check p50, 1 client", "name check, concurrency 1$", "p50_ms"),
+        ("name check p99, 1 client", "name check, concurrency 1$", "p99_ms"),
+        ("name check p50, 16 clients", "name check, concurrency 16$", "p50_ms"),
+        ("name check p99, 16 clients", "name check, concurrency 16$", "p99_ms"),
     ]:
         cells = []
         for e in engines:

@@ -8,6 +8,7 @@ mod m20261123_000002_add_addresses;
 mod m20261123_000003_add_notifications;
 mod m20261123_000004_add_licence_display;
 mod m20261124_000001_add_audit_chain;
+mod m20261124_000002_add_name_industry_index;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_add_notifications::Migration),
             Box::new(m20261123_000004_add_licence_display::Migration),
             Box::new(m20261124_000001_add_audit_chain::Migration),
+            Box::new(m20261124_000002_add_name_industry_index::Migration),
         ]
     }
 }

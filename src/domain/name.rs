@@ -35,6 +35,18 @@ impl NameParts {
     pub fn industry_group(&self) -> Option<&'static str> {
         self.industry.as_deref().map(industry_group)
     }
+
+    /// The industry words a registered name with the same trade name must
+    /// use to conflict with this one: the same word, or one of its synonym
+    /// group (names recorded without an industry conflict with any).
+    pub fn comparable_industries(&self) -> Vec<&str> {
+        let Some(word) = self.industry.as_deref() else { return vec![] };
+        let mut words = vec![word];
+        if let Some(group) = INDUSTRY_GROUPS.iter().find(|g| g.contains(&word)) {
+            words.extend(group.iter().copied().filter(|w| *w != word));
+        }
+        words
+    }
 }
 
 #[derive(Debug, Clone)]

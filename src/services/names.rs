@@ -101,9 +101,15 @@ pub async fn check(
     let Some(parts) = rules.parts else {
         return Ok(Outcome { parts: None, violations: rules.violations, conflicts: vec![] });
     };
-    let records =
-        store::names::blocking(db, authority.as_str(), &parts.full, std::slice::from_ref(&parts.trade_name), now)
-            .await?;
+    let records = store::names::blocking(
+        db,
+        authority.as_str(),
+        &parts.full,
+        std::slice::from_ref(&parts.trade_name),
+        &parts.comparable_industries(),
+        now,
+    )
+    .await?;
     let mut conflicts = Vec::new();
     for r in records {
         if exclude.application_id.is_some() && r.application_id == exclude.application_id {

@@ -11,12 +11,16 @@ pub use entities::name_record::Model as Row;
 
 /// Records of the authority that still block a name at `now`: registered,
 /// reserved and unexpired, or released less than a year ago (art. 17),
-/// matching either the full name or the trade name.
+/// matching either the full name, or the trade name in one of `industries`
+/// (or recorded without one). Filtering by industry here, not after, keeps
+/// the answer exact and its cost flat however many enterprises of other
+/// industries share the trade name.
 pub async fn blocking(
     db: &impl ConnectionTrait,
     authority: &str,
     full_name: &str,
     trade_names: &[String],
+    industries: &[&str],
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>, DbErr> {
     let live = Condition::any()
@@ -40,10 +44,15 @@ pub async fn blocking(
             .add(name_record::Column::FullName.eq(full_name)),
     );
     if !trade_names.is_empty() {
+        let mut industry = Condition::any().add(name_record::Column::Industry.is_null());
+        if !industries.is_empty() {
+            industry = industry.add(name_record::Column::Industry.is_in(industries.iter().copied()));
+        }
         which = which.add(
             Condition::all()
                 .add(name_record::Column::Authority.eq(authority))
-                .add(name_record::Column::TradeName.is_in(trade_names.iter().cloned())),
+                .add(name_record::Column::TradeName.is_in(trade_names.iter().cloned()))
+                .add(industry),
         );
     }
     name_record::Entity::find().filter(which).filter(live).limit(50).all(db).await

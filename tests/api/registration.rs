@@ -661,3 +661,55 @@ async fn the_public_register_shows_public_facts_only() {
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+#[tokio::test]
+async fn a_trade_name_shared_by_many_other_industries_still_finds_the_one_that_conflicts() {
+    use greenchannel::store::names::{NewName, insert};
+    let app = spawn_app().await;
+    let now = chrono::Utc::now();
+    // Eighty enterprises of the county share the trade name 青禾 in other
+    // lines of business; the one e-commerce shop among them is recorded last.
+    let tx = app.state.db.write().await.unwrap();
+    let others: Vec<(String, String)> =
+        (0..80).map(|i| (format!("略阳县青禾{i}号行业店"), format!("{i}号行业"))).collect();
+    for (full, industry) in others
+        .iter()
+        .map(|(f, i)| (f.as_str(), Some(i.as_str())))
+        .chain([("略阳县青禾电子商务经营部", Some("电子商务"))])
+    {
+        insert(
+            &*tx,
+            NewName {
+                authority: COUNTY,
+                full_name: full,
+                trade_name: "青禾",
+                industry,
+                state: "registered",
+                application_id: None,
+                enterprise_id: None,
+                uscc: None,
+                reserved_until: None,
+                now,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let t = app.sign_in(&Person::new("青禾")).await;
+    let check = |name: &'static str| {
+        let (app, t) = (&app, &t);
+        async move {
+            let body = json!({ "name": name, "entity_type": "individual_business", "admin_code": COUNTY });
+            app.post("/api/v1/name-checks", t, &body).await.ok().clone()
+        }
+    };
+    // The same trade name in the same industry: a conflict, however many
+    // other 青禾 there are.
+    let r = check("略阳县青禾电子商务店").await;
+    assert_eq!(r["available"], false, "{r}");
+    let kinds: Vec<&str> = r["conflicts"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["略阳县青禾电子商务经营部"], "only the e-commerce shop conflicts");
+    // Another industry altogether is free.
+    assert_eq!(check("略阳县青禾服装店").await["available"], true);
+}
