@@ -74,6 +74,23 @@ fn wrk(url: &str, seconds: u64, script: Option<(&PathBuf, &str, &str, Option<&st
     }
 }
 
+/// Every credential checked once, in batches of 1 000: how a platform
+/// (and so these benchmarks) loads a working set into the caches.
+async fn check_all(base: &str, key: &str, creds: &[String]) {
+    let client = reqwest::Client::new();
+    for chunk in creds.chunks(1000) {
+        let items: Vec<Value> = chunk.iter().map(|c| json!({ "credential": c })).collect();
+        let r = client
+            .post(format!("{base}/api/v1/platform/verifications"))
+            .bearer_auth(key)
+            .json(&json!({ "items": items }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+}
+
 /// Resident set size of this process (server and client), in MB.
 fn rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -169,20 +186,7 @@ fn main() {
     // batch figure below.
     let verify_script = Some((&creds_file, "/api/v1/verify/", "", Some(key.as_str())));
     let warm = Instant::now();
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        for chunk in creds.chunks(1000) {
-            let items: Vec<Value> = chunk.iter().map(|c| json!({ "credential": c })).collect();
-            let r = client
-                .post(format!("{base}/api/v1/platform/verifications"))
-                .bearer_auth(&key)
-                .json(&json!({ "items": items }))
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success());
-        }
-    });
+    rt.block_on(check_all(&base, &key, &creds));
     wrk(&base, seconds.min(5), verify_script);
     eprintln!(
         "warm-up {:.1}s, cache {} entries, RSS {} MB",
@@ -304,20 +308,7 @@ fn main() {
             }
         });
         let idle = status("VmRSS:");
-        rt.block_on(async {
-            let client = reqwest::Client::new();
-            for chunk in creds.chunks(1000) {
-                let items: Vec<Value> = chunk.iter().map(|c| json!({ "credential": c })).collect();
-                let r = client
-                    .post(format!("{child_base}/api/v1/platform/verifications"))
-                    .bearer_auth(&key)
-                    .json(&json!({ "items": items }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success());
-            }
-        });
+        rt.block_on(check_all(&child_base, &key, &creds));
         let w = wrk(&child_base, seconds, verify_script);
         let (rss, peak) = (status("VmRSS:"), status("VmHWM:"));
         let _ = child.kill();
