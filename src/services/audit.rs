@@ -45,6 +45,11 @@ pub async fn record(
 pub async fn seal_pending(db: &store::Db, now: DateTime<Utc>) -> Result<u64, DbErr> {
     const PAGE: u64 = 1_000;
     let mut sealed = 0;
+    // An idle instance checks with a read, not by taking the writer's turn
+    // (SQLite) or the head's row lock (PostgreSQL) every tick.
+    if store::audit::unsealed(db.conn(), 1).await?.is_empty() {
+        return Ok(0);
+    }
     loop {
         let tx = db.write().await?;
         let (seq, hash) = store::audit::chain_head(&*tx, true).await?;

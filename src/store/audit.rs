@@ -120,10 +120,10 @@ pub async fn seal(tx: &WriteTx, links: &[(i64, i64, String)], at: DateTime<Utc>)
         ),
     ))
     .await?;
-    audit_chain_head_update(tx, *head_seq, head_hash, at).await
+    set_chain_head(tx, *head_seq, head_hash, at).await
 }
 
-async fn audit_chain_head_update(tx: &WriteTx, seq: i64, hash: &str, at: DateTime<Utc>) -> Result<(), DbErr> {
+async fn set_chain_head(tx: &WriteTx, seq: i64, hash: &str, at: DateTime<Utc>) -> Result<(), DbErr> {
     let backend = tx.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => "UPDATE audit_chain SET seq = $1, hash = $2, sealed_at = $3 WHERE id = 1",
