@@ -139,7 +139,7 @@ fn uscc_allocation(c: &mut Criterion) {
     c.bench_function("uscc/allocate_in_transaction_sqlite", |b| {
         b.to_async(&rt).iter(|| async {
             let tx = db.write().await.unwrap();
-            let code = services::issuance::allocate_uscc(&*tx, &form).await.unwrap();
+            let code = services::issuance::allocate_uscc(&db, &*tx, &form).await.unwrap();
             tx.commit().await.unwrap();
             code
         })

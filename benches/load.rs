@@ -237,9 +237,8 @@ async fn webhooks(state: &greenchannel::state::AppState, n: u64) -> f64 {
                 payload: format!("{{\"n\":{i}}}"),
             })
             .collect();
-        greenchannel::store::outbox::enqueue(&*tx, m, chrono::Utc::now()).await.unwrap();
+        greenchannel::store::outbox::enqueue(&tx, m, chrono::Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
-        state.wake_delivery();
     }
     while counter.load(Ordering::Relaxed) < n {
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -41,8 +41,6 @@ pub struct Inner {
     pub clock: Clock,
     /// Origin printed into QR codes and links.
     pub public_base_url: String,
-    /// Wakes this instance's delivery worker after a commit that queued messages.
-    pub delivery_wakeup: tokio::sync::Notify,
     /// Verified bearer credentials by hash, with the time they stop being
     /// valid and when they were cached (entries older than
     /// `auth_cache_seconds` are misses).
@@ -88,17 +86,10 @@ impl AppState {
             clock,
             public_base_url,
             principals,
-            delivery_wakeup: Default::default(),
         })))
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
-    }
-
-    /// Tells the local delivery worker there may be new outbox messages
-    /// (other instances find them on their next poll).
-    pub fn wake_delivery(&self) {
-        self.delivery_wakeup.notify_one();
     }
 }

@@ -141,7 +141,6 @@ pub async fn set_abnormal(
     .await?;
     let row = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
-    state.wake_delivery();
     Ok(row)
 }
 
@@ -184,7 +183,6 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
     .await?;
     let row = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
-    state.wake_delivery();
     Ok(row)
 }
 

@@ -229,6 +229,7 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
     let token = credentials::generate(credentials::SESSION_PREFIX);
     let expires_at = now + Duration::minutes(state.settings.session_ttl_minutes);
     let session_id = Uuid::now_v7();
+    let token_hash = credentials::hash(&token);
     let tx = state.db.write().await?;
     let exp_at = Utc.timestamp_opt(exp, 0).single().unwrap_or(now);
     if let Err(e) =
@@ -240,7 +241,7 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
         &*tx,
         store::sessions::NewSession {
             id: session_id,
-            token_hash: &credentials::hash(&token),
+            token_hash: &token_hash,
             channel_id: channel,
             subject: &sub,
             id_number: id_number.as_str(),
@@ -264,6 +265,18 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
     )
     .await?;
     tx.commit().await?;
+    // The first request with the new token is moments away; it need not
+    // read back the row just written.
+    if state.settings.auth_cache_seconds > 0 {
+        let applicant = Applicant {
+            session_id,
+            id_number: id_number.clone(),
+            name: name.clone(),
+            phone,
+            channel_id: channel.to_string(),
+        };
+        state.principals.insert(token_hash, (Principal::Applicant(applicant), expires_at, std::time::Instant::now()));
+    }
     Ok(SessionToken { token, expires_at, name, id_number_masked: id_number.masked() })
 }
 

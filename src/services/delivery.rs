@@ -201,7 +201,7 @@ pub async fn worker(state: AppState, mut stop: watch::Receiver<bool>) {
         };
         if handled == 0 {
             tokio::select! {
-                _ = state.delivery_wakeup.notified() => {}
+                _ = state.db.outbox_queued() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 _ = stop.changed() => {}
             }

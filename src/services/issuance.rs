@@ -32,9 +32,9 @@ pub struct Issued {
 }
 
 /// Allocates the next code of the application's authority and category.
-pub async fn allocate_uscc(db: &impl ConnectionTrait, form: &Form) -> Result<Uscc> {
+pub async fn allocate_uscc(db: &store::Db, tx: &impl ConnectionTrait, form: &Form) -> Result<Uscc> {
     let category = form.entity_type.uscc_category();
-    let seq = store::sequences::next(db, &format!("org:{category:?}:{}", form.admin_code)).await?;
+    let seq = db.next_code(tx, &format!("org:{category:?}:{}", form.admin_code)).await?;
     Ok(Uscc::issue(category, &form.admin_code, &uscc::org_body(seq as u64)))
 }
 
@@ -73,7 +73,7 @@ pub async fn establish(
     debug_assert_eq!(rec.form.kind, Kind::Establish);
     let registered = places::with_allocated_places(db, rec.row.id, &rec.form).await?;
     let form = &registered;
-    let code = allocate_uscc(db, form).await?;
+    let code = allocate_uscc(&state.db, db, form).await?;
     let enterprise_id = Uuid::now_v7();
     let established_on = licence::date_in_china(now);
     let content = LicenceContent::new(form, &code, 1, established_on, now);

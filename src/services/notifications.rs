@@ -477,7 +477,6 @@ pub async fn feedback(state: &AppState, p: &Principal, id: Uuid, f: Feedback) ->
     .await?;
     let row = store::notifications::find_for(&*tx, &dept, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
-    state.wake_delivery();
     Ok(row)
 }
 
@@ -643,7 +642,7 @@ pub fn parse_departments_csv(text: &str) -> std::result::Result<Vec<NewDepartmen
 pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<()> {
     let now = state.now();
     let tx = state.db.write().await?;
-    if !store::outbox::retry(&*tx, id, now).await? {
+    if !store::outbox::retry(&tx, id, now).await? {
         return Err(match store::outbox::find(&*tx, id).await? {
             Some(r) => Error::new(Code::InvalidState)
                 .detail(format!("当前状态为 {}", r.status), format!("The delivery is {}", r.status)),
@@ -662,6 +661,5 @@ pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<
     )
     .await?;
     tx.commit().await?;
-    state.wake_delivery();
     Ok(())
 }

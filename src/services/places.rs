@@ -108,7 +108,11 @@ pub async fn reserve(
     threshold: u64,
     now: DateTime<Utc>,
 ) -> Result<Reservation> {
-    store::places::release_reservations(db, rec.row.id, now).await?;
+    // A resubmission replaces what the last submission held; before the
+    // first submission nothing is held.
+    if rec.row.submitted_at.is_some() {
+        store::places::release_reservations(db, rec.row.id, now).await?;
+    }
     let held_urls: Vec<String>;
     let held_addresses: Vec<Uuid>;
     match enterprise_id {
@@ -134,11 +138,9 @@ pub async fn reserve(
                 if held_urls.contains(url) {
                     continue;
                 }
+                // The partial unique index on live URLs decides: one
+                // statement, and no race between a look and an insert.
                 let field = format!("premises[{i}].url");
-                if let Some(other) = store::places::premises_with_url(db, url).await? {
-                    let _ = other;
-                    return Err(url_taken(&field));
-                }
                 let row = entities::premises::Model {
                     id: Uuid::now_v7(),
                     enterprise_id: None,
@@ -262,6 +264,11 @@ pub async fn extra_premises_texts(db: &WriteTx, enterprise_id: Uuid) -> Result<V
 /// The form as registered: hosted places get their numbered sub-address.
 pub async fn with_allocated_places(db: &WriteTx, application_id: Uuid, form: &Form) -> Result<Form> {
     let mut form = form.clone();
+    let hosted = form.domicile.iter().any(|d| d.host_id.is_some())
+        || form.premises.iter().any(|p| matches!(p, Premises::Address { host_id: Some(_), .. }));
+    if !hosted {
+        return Ok(form);
+    }
     let occ = store::places::occupancies_of_application(db, application_id).await?;
     for o in occ.iter().filter(|o| o.host_id.is_some() && o.state == "reserved") {
         let Some(addr) = store::places::address(db, o.address_id).await? else { continue };
@@ -314,7 +321,14 @@ pub async fn take_up(
         }
         store::places::end_registered_except(db, enterprise_id, &keep_urls, &keep_addresses, now).await?;
     }
-    store::places::activate_occupancies(db, application_id, enterprise_id, now).await?;
-    store::places::activate_premises(db, application_id, enterprise_id).await?;
+    // What the submission reserved follows from the form (a resubmission
+    // released the earlier ones), so empty updates are not sent.
+    let addresses = form.domicile.is_some() || form.premises.iter().any(|p| matches!(p, Premises::Address { .. }));
+    if addresses {
+        store::places::activate_occupancies(db, application_id, enterprise_id, now).await?;
+    }
+    if !form.premises.is_empty() {
+        store::places::activate_premises(db, application_id, enterprise_id).await?;
+    }
     Ok(())
 }

@@ -146,7 +146,6 @@ pub async fn file(state: &AppState, p: &Principal, uscc: &Uscc, f: Filing) -> Re
     };
     notifications::push(state, &tx, pushed, &licensed, notifications::Reason::Premises, &actor, now).await?;
     tx.commit().await?;
-    state.wake_delivery();
     Ok((row, version))
 }
 
@@ -172,6 +171,5 @@ pub async fn remove(state: &AppState, p: &Principal, uscc: &Uscc, id: Uuid) -> R
     let ent = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     let version = issuance::reissue(&tx, &ent, &actor, "premises removed", now).await?;
     tx.commit().await?;
-    state.wake_delivery();
     Ok(version)
 }

@@ -746,11 +746,6 @@ async fn submit_once(
         updated_at: Set(now),
         ..Default::default()
     };
-    let Some(submitted) =
-        store::applications::update_returning(&*tx, id, rec.row.version, &rec.row.status, changes).await?
-    else {
-        return Err(precondition_failed(rec.row.version));
-    };
     let similar: Vec<String> = name_outcome.iter().flat_map(|o| o.conflicts.iter().map(|c| c.name.clone())).collect();
     audit::record(
         &tx,
@@ -765,20 +760,19 @@ async fn submit_once(
     .await?;
 
     let mut rec = rec;
-    rec.row = submitted;
     if simplified {
         rec.notice = store::notices::for_application(&*tx, id).await?;
     }
-    if let Some(row) = review::auto_approve(state, &tx, &rec, name_outcome.as_ref(), &reservation.warnings, now).await?
-    {
-        rec.row = row;
-    }
+    // The submission and what the automatic rules made of it: one update.
+    let version = rec.row.version;
+    rec.row = review::auto_approve(state, &tx, &rec, changes, name_outcome.as_ref(), &reservation.warnings, now)
+        .await?
+        .ok_or_else(|| precondition_failed(version))?;
 
     if let Some(idem) = idem {
         idem.remember(&*tx, 200, &render(&rec), now).await?;
     }
     tx.commit().await?;
-    state.wake_delivery();
     Ok(Submitted::Fresh(Box::new(rec)))
 }
 

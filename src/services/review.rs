@@ -138,10 +138,20 @@ pub async fn decide(
         _ => {}
     }
     let actor = principal.actor();
-    let row =
-        apply_decision(state, &tx, &rec, next, &actor, Some(reviewer.key_id), reason, &comments, now, None).await?;
+    let row = apply_decision(
+        state,
+        &tx,
+        &rec,
+        next,
+        &actor,
+        Some(reviewer.key_id),
+        reason,
+        &comments,
+        now,
+        Default::default(),
+    )
+    .await?;
     tx.commit().await?;
-    state.wake_delivery();
     let mut rec = rec;
     rec.row = row;
     Ok(rec)
@@ -158,18 +168,14 @@ async fn apply_decision(
     reason: Option<String>,
     comments: &[FieldComment],
     now: DateTime<Utc>,
-    auto_review: Option<String>,
+    // What else the same update writes (a submission decided at once).
+    mut changes: entities::application::ActiveModel,
 ) -> Result<ApplicationRow> {
     let id = rec.row.id;
-    let mut changes = entities::application::ActiveModel {
-        auto_review: auto_review.map(|a| Set(Some(a))).unwrap_or_default(),
-        status: Set(next.as_str().into()),
-
-        updated_at: Set(now),
-        decision_reason: Set(reason.clone()),
-        field_comments: Set((!comments.is_empty()).then(|| serde_json::to_string(comments).unwrap_or_default())),
-        ..Default::default()
-    };
+    changes.status = Set(next.as_str().into());
+    changes.updated_at = Set(now);
+    changes.decision_reason = Set(reason.clone());
+    changes.field_comments = Set((!comments.is_empty()).then(|| serde_json::to_string(comments).unwrap_or_default()));
     let mut issued = None;
     match next {
         Status::Approved => {
@@ -243,12 +249,15 @@ pub fn policy(state: &AppState) -> Policy {
     }
 }
 
-/// Evaluates the automatic rules on a just-submitted application, records
-/// them, and approves when all pass. Returns the updated row.
+/// Evaluates the automatic rules on an application being submitted, and
+/// writes the submission (`submission`: status, dates) with their outcome in
+/// one update, approving when all pass. `rec` is the application as it was
+/// before; `None` when its version moved meanwhile.
 pub async fn auto_approve(
     state: &AppState,
     db: &WriteTx,
     rec: &ApplicationRecord,
+    mut submission: entities::application::ActiveModel,
     name: Option<&names::Outcome>,
     warnings: &[Warning],
     now: DateTime<Utc>,
@@ -267,13 +276,11 @@ pub async fn auto_approve(
     let mut recorded = serde_json::to_value(&outcome).unwrap_or_default();
     recorded["warnings"] = serde_json::to_value(&shown).unwrap_or_default();
     let recorded = recorded.to_string();
+    submission.auto_review = Set(Some(recorded));
     if !outcome.approved {
-        let changes = entities::application::ActiveModel { auto_review: Set(Some(recorded)), ..Default::default() };
         return Ok(
-            store::applications::update_returning(db, rec.row.id, rec.row.version, &rec.row.status, changes).await?
+            store::applications::update_returning(db, rec.row.id, rec.row.version, &rec.row.status, submission).await?
         );
     }
-    apply_decision(state, db, rec, Status::Approved, &Actor::system(), None, None, &[], now, Some(recorded))
-        .await
-        .map(Some)
+    apply_decision(state, db, rec, Status::Approved, &Actor::system(), None, None, &[], now, submission).await.map(Some)
 }

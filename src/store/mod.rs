@@ -47,21 +47,33 @@ pub struct Db {
     conn: DatabaseConnection,
     write_lock: Option<Arc<Mutex<()>>>,
     on_commit: Arc<CommitHooks>,
+    /// Registration-code blocks (PostgreSQL only; SQLite's single writer
+    /// allocates inside the transaction without making anyone wait longer).
+    codes: Option<Arc<sequences::Blocks>>,
 }
 
 /// Called with the enterprises a transaction touched, right after it commits:
 /// this instance's caches drop them before the next request can read them.
 type CommitHook = Arc<dyn Fn(&[String]) + Send + Sync>;
 
+/// What runs after a commit, on this instance.
 #[derive(Default)]
-struct CommitHooks(std::sync::RwLock<Vec<CommitHook>>);
+struct CommitHooks {
+    touched: std::sync::RwLock<Vec<CommitHook>>,
+    /// Wakes the local delivery worker after a commit that queued outbox
+    /// messages (other instances find them on their next poll).
+    outbox: tokio::sync::Notify,
+}
 
 impl CommitHooks {
-    fn run(&self, touched: &[String]) {
+    fn run(&self, touched: &[String], queued: bool) {
+        if queued {
+            self.outbox.notify_one();
+        }
         if touched.is_empty() {
             return;
         }
-        for hook in self.0.read().expect("commit hooks").iter() {
+        for hook in self.touched.read().expect("commit hooks").iter() {
             hook(touched);
         }
     }
@@ -74,6 +86,7 @@ pub struct WriteTx {
     tx: DatabaseTransaction,
     audit: std::sync::Mutex<Vec<entities::audit_event::ActiveModel>>,
     touched: std::sync::Mutex<Vec<String>>,
+    queued: std::sync::atomic::AtomicBool,
     on_commit: Arc<CommitHooks>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
@@ -87,7 +100,20 @@ impl std::ops::Deref for WriteTx {
 
 impl WriteTx {
     fn new(tx: DatabaseTransaction, turn: Option<OwnedMutexGuard<()>>, on_commit: Arc<CommitHooks>) -> Self {
-        WriteTx { tx, audit: Default::default(), touched: Default::default(), on_commit, _turn: turn }
+        WriteTx {
+            tx,
+            audit: Default::default(),
+            touched: Default::default(),
+            queued: Default::default(),
+            on_commit,
+            _turn: turn,
+        }
+    }
+
+    /// Notes that this transaction queued outbox messages, so the delivery
+    /// worker is woken once they commit rather than at its next poll.
+    pub fn queued_outbox(&self) {
+        self.queued.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Notes that this transaction changed what the public sees of an
@@ -106,7 +132,7 @@ impl WriteTx {
         audit::insert_many(&self.tx, events).await?;
         let touched = std::mem::take(&mut *self.touched.lock().expect("touched"));
         self.tx.commit().await?;
-        self.on_commit.run(&touched);
+        self.on_commit.run(&touched, self.queued.load(std::sync::atomic::Ordering::Relaxed));
         Ok(())
     }
 }
@@ -175,7 +201,28 @@ impl Db {
             });
         }
         let conn = Database::connect(opts).await.context("connecting to the database")?;
-        Ok(Db { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), on_commit: Default::default() })
+        let codes = if sqlite {
+            None
+        } else {
+            let mut side = ConnectOptions::new(url.to_string());
+            side.max_connections(2)
+                .min_connections(0)
+                .connect_lazy(true)
+                .acquire_timeout(Duration::from_secs(10))
+                .sqlx_logging(false);
+            let side = Database::connect(side).await.context("connecting to the database")?;
+            Some(Arc::new(sequences::Blocks::new(side)))
+        };
+        Ok(Db { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), on_commit: Default::default(), codes })
+    }
+
+    /// The next value of a registration-code counter, for a code issued in
+    /// `tx`: from a block on PostgreSQL, inside `tx` on SQLite.
+    pub async fn next_code(&self, tx: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
+        match &self.codes {
+            Some(blocks) => blocks.next(name).await,
+            None => sequences::next(tx, name).await,
+        }
     }
 
     /// Applies pending migrations. On PostgreSQL, under an advisory lock
@@ -199,7 +246,12 @@ impl Db {
 
     /// Registers a hook run after each commit that touched enterprises.
     pub fn on_commit(&self, hook: impl Fn(&[String]) + Send + Sync + 'static) {
-        self.on_commit.0.write().expect("commit hooks").push(Arc::new(hook));
+        self.on_commit.touched.write().expect("commit hooks").push(Arc::new(hook));
+    }
+
+    /// Resolves after a commit on this instance queued outbox messages.
+    pub async fn outbox_queued(&self) {
+        self.on_commit.outbox.notified().await
     }
 
     pub fn backend(&self) -> DbBackend {

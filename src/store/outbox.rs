@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::WriteTx;
+
 pub use entities::{delivery_attempt::Model as AttemptRow, outbox_message::Model as Row};
 
 pub struct NewMessage {
@@ -20,10 +22,13 @@ pub struct NewMessage {
     pub payload: String,
 }
 
-pub async fn enqueue(db: &impl ConnectionTrait, messages: Vec<NewMessage>, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Queues messages in the caller's transaction; its commit wakes the local
+/// delivery worker.
+pub async fn enqueue(db: &WriteTx, messages: Vec<NewMessage>, now: DateTime<Utc>) -> Result<(), DbErr> {
     if messages.is_empty() {
         return Ok(());
     }
+    db.queued_outbox();
     let rows = messages.into_iter().map(|m| outbox_message::ActiveModel {
         id: Default::default(),
         delivery_id: Set(Uuid::now_v7()),
@@ -170,7 +175,7 @@ pub async fn attempts(db: &impl ConnectionTrait, outbox_id: i64) -> Result<Vec<A
 }
 
 /// An admin retry of a dead message: a fresh cycle of attempts.
-pub async fn retry(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn retry(db: &WriteTx, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let r = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::Status, Expr::value("pending"))
         .col_expr(outbox_message::Column::Attempts, Expr::value(0))
@@ -179,5 +184,8 @@ pub async fn retry(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Re
         .filter(outbox_message::Column::Status.eq("dead"))
         .exec(db)
         .await?;
+    if r.rows_affected > 0 {
+        db.queued_outbox();
+    }
     Ok(r.rows_affected > 0)
 }

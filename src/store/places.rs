@@ -243,15 +243,6 @@ pub async fn insert_premises(db: &impl ConnectionTrait, row: premises::Model) ->
     premises::Entity::insert(premises::ActiveModel::from(row)).exec_without_returning(db).await.map(|_| ())
 }
 
-/// The live premises (or pending application) holding a shop URL.
-pub async fn premises_with_url(db: &impl ConnectionTrait, url: &str) -> Result<Option<PremisesRow>, DbErr> {
-    premises::Entity::find()
-        .filter(premises::Column::Url.eq(url))
-        .filter(premises::Column::State.ne("removed"))
-        .one(db)
-        .await
-}
-
 pub async fn activate_premises(
     db: &impl ConnectionTrait,
     application_id: Uuid,

@@ -53,7 +53,7 @@ async fn queued(dir: &std::path::Path, rx: &Receiver, n: usize) -> (Option<Strin
             payload: format!("{{\"n\":{i}}}"),
         })
         .collect();
-    store::outbox::enqueue(&*tx, messages, now).await.unwrap();
+    store::outbox::enqueue(&tx, messages, now).await.unwrap();
     tx.commit().await.unwrap();
     (pg, db)
 }
