@@ -46,6 +46,8 @@ pub mod signing_keys;
 pub struct Db {
     conn: DatabaseConnection,
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite: the connection write transactions use (see `connect_url`).
+    writer: Option<DatabaseConnection>,
     on_commit: Arc<CommitHooks>,
     /// Registration-code blocks (PostgreSQL only; SQLite's single writer
     /// allocates inside the transaction without making anyone wait longer).
@@ -179,28 +181,39 @@ impl Db {
     }
 
     pub async fn connect_url(url: &str, max_connections: u32, sqlite_synchronous: &str) -> anyhow::Result<Db> {
-        let mut opts = ConnectOptions::new(url.to_string());
-        opts.max_connections(max_connections)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
         let sqlite = url.starts_with("sqlite:");
-        if sqlite {
-            let sync = if sqlite_synchronous == "full" { sqlx_sqlite_sync::Full } else { sqlx_sqlite_sync::Normal };
-            opts.map_sqlx_sqlite_opts(move |o| {
-                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sync)
-                    .busy_timeout(Duration::from_secs(5))
-                    // 1 MiB of page cache per connection rather than 2: the
-                    // OS caches the file anyway, and a pool of connections
-                    // each holding its own copy of hot index pages was a
-                    // quarter of the server's resident memory.
-                    .pragma("cache_size", "-1024")
-                    .foreign_keys(true)
-                    .create_if_missing(true)
-            });
-        }
-        let conn = Database::connect(opts).await.context("connecting to the database")?;
+        let options = |max: u32, cache_kib: u32| {
+            let mut opts = ConnectOptions::new(url.to_string());
+            opts.max_connections(max).min_connections(1).acquire_timeout(Duration::from_secs(10)).sqlx_logging(false);
+            if sqlite {
+                let sync = if sqlite_synchronous == "full" { sqlx_sqlite_sync::Full } else { sqlx_sqlite_sync::Normal };
+                opts.map_sqlx_sqlite_opts(move |o| {
+                    o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sync)
+                        .busy_timeout(Duration::from_secs(5))
+                        .pragma("cache_size", format!("-{cache_kib}"))
+                        .foreign_keys(true)
+                        .create_if_missing(true)
+                });
+            }
+            opts
+        };
+        // Readers: 1 MiB of page cache per connection rather than 2: the OS
+        // caches the file anyway, and a pool of connections each holding its
+        // own copy of hot index pages was a quarter of the server's resident
+        // memory.
+        let conn = Database::connect(options(max_connections, 1024)).await.context("connecting to the database")?;
+        // SQLite's one writer gets one connection of its own. A connection's
+        // page cache is discarded whenever another connection has written;
+        // with writes spread over the pool, every write transaction began
+        // cold and read its pages back from the file one system call at a
+        // time, all while holding the write lock. Now the writer's cache
+        // stays warm, and its 8 MiB hold the indexes writes go through.
+        let writer = if sqlite {
+            Some(Database::connect(options(1, 8 * 1024)).await.context("connecting to the database")?)
+        } else {
+            None
+        };
         let codes = if sqlite {
             None
         } else {
@@ -213,7 +226,13 @@ impl Db {
             let side = Database::connect(side).await.context("connecting to the database")?;
             Some(Arc::new(sequences::Blocks::new(side)))
         };
-        Ok(Db { conn, write_lock: sqlite.then(|| Arc::new(Mutex::new(()))), on_commit: Default::default(), codes })
+        Ok(Db {
+            conn,
+            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
+            writer,
+            on_commit: Default::default(),
+            codes,
+        })
     }
 
     /// The next value of a registration-code counter, for a code issued in
@@ -269,7 +288,9 @@ impl Db {
             Some(lock) => {
                 let turn = lock.clone().lock_owned().await;
                 let tx = self
-                    .conn
+                    .writer
+                    .as_ref()
+                    .unwrap_or(&self.conn)
                     .begin_with_options(TransactionOptions {
                         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                         ..Default::default()
@@ -286,6 +307,9 @@ impl Db {
     }
 
     pub async fn close(self) {
+        if let Some(w) = self.writer {
+            let _ = w.close().await;
+        }
         let _ = self.conn.close().await;
     }
 }
