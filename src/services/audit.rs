@@ -84,7 +84,11 @@ pub struct ChainReport {
 /// compares the end with the recorded head. Read-only.
 pub async fn verify_chain(db: &impl sea_orm::ConnectionTrait) -> Result<ChainReport, DbErr> {
     const PAGE: u64 = 5_000;
-    // Head first: links sealed while we walk lie beyond it and are ignored.
+    // Unsealed events are counted before the head is read: events sealed in
+    // between are then both counted and walked, never neither, so "0
+    // unsealed" means every event committed before the call was verified.
+    let unsealed = store::audit::unsealed_count(db).await?;
+    // Head next: links sealed while we walk lie beyond it and are ignored.
     let (head_seq, head_hash) = store::audit::chain_head(db, false).await?;
     let head_hash = parse_link(&head_hash).map_err(|e| DbErr::Custom(format!("audit chain head: {e}")))?;
     let mut walker = audit_chain::Walker::default();
@@ -107,7 +111,6 @@ pub async fn verify_chain(db: &impl sea_orm::ConnectionTrait) -> Result<ChainRep
             break walker.finish(head_seq, &head_hash);
         }
     };
-    let unsealed = store::audit::unsealed_count(db).await?;
     Ok(ChainReport { result, unsealed })
 }
 
