@@ -765,9 +765,17 @@ async fn submit_once(
     }
     // The submission and what the automatic rules made of it: one update.
     let version = rec.row.version;
-    rec.row = review::auto_approve(state, &tx, &rec, changes, name_outcome.as_ref(), &reservation.warnings, now)
-        .await?
-        .ok_or_else(|| precondition_failed(version))?;
+    rec.row = review::submit_with_automatic_review(
+        state,
+        &tx,
+        &rec,
+        changes,
+        name_outcome.as_ref(),
+        &reservation.warnings,
+        now,
+    )
+    .await?
+    .ok_or_else(|| precondition_failed(version))?;
 
     if let Some(idem) = idem {
         idem.remember(&*tx, 200, &render(&rec), now).await?;

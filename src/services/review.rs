@@ -252,8 +252,9 @@ pub fn policy(state: &AppState) -> Policy {
 /// Evaluates the automatic rules on an application being submitted, and
 /// writes the submission (`submission`: status, dates) with their outcome in
 /// one update, approving when all pass. `rec` is the application as it was
-/// before; `None` when its version moved meanwhile.
-pub async fn auto_approve(
+/// before; when its version moved meanwhile: `None`, or `PreconditionFailed`
+/// from the approval.
+pub async fn submit_with_automatic_review(
     state: &AppState,
     db: &WriteTx,
     rec: &ApplicationRecord,
