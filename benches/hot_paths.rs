@@ -158,7 +158,7 @@ fn credentials(c: &mut Criterion) {
     let public = key.verifying_key();
     let claims = Claims {
         kid: 1,
-        uscc: "92610727MA0000007X".into(),
+        uscc: greenchannel::domain::uscc::Uscc::parse("92610727MA0000007X").unwrap(),
         version: 2,
         issued_at: chrono::Utc::now(),
         shop: Some(credential::shop_binding("https://shop.example.com/1")),

@@ -152,10 +152,10 @@ pub fn verification(lang: Lang, o: &Outcome, facts: Option<&(LicenceContent, Vec
     let snap = o.snapshot.as_deref();
     let mut rows = Vec::new();
     if let (Some(s), Some((content, _))) = (snap, facts) {
-        let ty = EntityType::parse(s.entity_type);
+        let ty = s.entity_type();
         let pair = |zh: &str, en: &str, v: String| Fact { label: lang.pick(zh, en).to_string(), value: v };
         rows.push(pair("统一社会信用代码", "Unified social credit code", s.uscc.to_string()));
-        if let Some(n) = &s.name {
+        if let Some(n) = s.name() {
             rows.push(pair("名称", "Name", n.to_string()));
         }
         if let Some(ty) = ty {
@@ -166,7 +166,7 @@ pub fn verification(lang: Lang, o: &Outcome, facts: Option<&(LicenceContent, Vec
             Some(EntityType::SoleProprietorship) => ("投资人", "Investor"),
             _ => ("法定代表人", "Legal representative"),
         };
-        rows.push(pair(person.0, person.1, s.representative.to_string()));
+        rows.push(pair(person.0, person.1, s.representative().to_string()));
         for f in content
             .fields
             .iter()
@@ -187,7 +187,7 @@ pub fn verification(lang: Lang, o: &Outcome, facts: Option<&(LicenceContent, Vec
         rows.push(pair("登记机关", "Registration authority", content.authority_name.clone()));
         rows.push(pair("执照版本", "Licence version", format!("{}", s.licence_version)));
         rows.push(pair("发照日期", "Issued", crate::domain::licence::date_in_china(content.issued_at).to_string()));
-        let status = match s.status {
+        let status = match s.status() {
             "active" => lang.pick("存续", "active"),
             "deregistered" => lang.pick("注销", "deregistered"),
             _ => lang.pick("吊销", "revoked"),

@@ -1,5 +1,6 @@
 //! Platform API (API keys of role `platform`): batch verification, the
 //! watch-list, the change feed and the webhook it is pushed to.
+use crate::domain::uscc::Uscc;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{Object, OpenApi, param::Query, payload::Json, types::Any};
@@ -200,7 +201,10 @@ impl PlatformApi {
             events.last().map(|e| e.cursor.clone()).unwrap_or_else(|| platforms::cursor_text(start.0, start.1));
         let mut out = Vec::with_capacity(events.len());
         for e in events {
-            let enterprise = state.standings.get(&state.db, &e.uscc).await?.as_deref().map(VerifiedEnterprise::new);
+            let enterprise = match Uscc::parse(&e.uscc) {
+                Ok(code) => state.standings.get(&state.db, &code).await?.as_deref().map(VerifiedEnterprise::new),
+                Err(_) => None,
+            };
             out.push(PlatformEvent {
                 cursor: e.cursor,
                 uscc: e.uscc,

@@ -93,16 +93,14 @@ impl VerifiedEnterprise {
     pub fn new(s: &Snapshot) -> Self {
         VerifiedEnterprise {
             uscc: s.uscc.to_string(),
-            name: s.name.as_deref().map(String::from),
-            entity_type: super::form::entity_type_wire(
-                EntityType::parse(s.entity_type).unwrap_or(EntityType::IndividualBusiness),
-            ),
-            status: s.status.to_string(),
+            name: s.name().map(String::from),
+            entity_type: super::form::entity_type_wire(s.entity_type().unwrap_or(EntityType::IndividualBusiness)),
+            status: s.status().to_string(),
             abnormal: s.abnormal,
-            representative_name: s.representative.to_string(),
+            representative_name: s.representative().to_string(),
             licence_version: s.licence_version,
             established_on: s.established_on,
-            authority_name: s.authority_name.to_string(),
+            authority_name: s.authority_name().to_string(),
         }
     }
 }
@@ -140,7 +138,7 @@ impl From<Outcome> for VerificationView {
             result: o.verdict.into(),
             credential: o.claims.map(|c| CredentialView {
                 kid: c.kid,
-                uscc: c.uscc,
+                uscc: c.uscc.to_string(),
                 licence_version: c.version,
                 issued_at: c.issued_at,
                 shop_bound: c.shop.is_some(),

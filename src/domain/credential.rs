@@ -31,7 +31,7 @@ const DOMAIN: &[u8] = b"greenchannel/credential/v1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     pub kid: u16,
-    pub uscc: String,
+    pub uscc: Uscc,
     pub version: u16,
     pub issued_at: DateTime<Utc>,
     /// `None`: valid wherever displayed.
@@ -69,7 +69,7 @@ fn pack_uscc(code: &str) -> [u8; 12] {
     bits.to_be_bytes()[4..].try_into().expect("12 bytes")
 }
 
-fn unpack_uscc(b: &[u8]) -> Option<String> {
+fn unpack_uscc(b: &[u8]) -> Option<Uscc> {
     let mut buf = [0u8; 16];
     buf[4..].copy_from_slice(b);
     let bits = u128::from_be_bytes(buf) >> 6;
@@ -78,7 +78,7 @@ fn unpack_uscc(b: &[u8]) -> Option<String> {
         let i = ((bits >> (5 * (17 - k))) & 31) as usize;
         *slot = *ALPHABET.get(i)?;
     }
-    Uscc::parse(std::str::from_utf8(&out).ok()?).ok().map(|u| u.to_string())
+    Uscc::parse(std::str::from_utf8(&out).ok()?).ok()
 }
 
 fn base32(bytes: &[u8]) -> String {
@@ -161,7 +161,7 @@ mod tests {
     fn claims(shop: Option<[u8; 8]>) -> Claims {
         Claims {
             kid: 3,
-            uscc: "92610727MA0000007X".into(),
+            uscc: Uscc::parse("92610727MA0000007X").unwrap(),
             version: 2,
             issued_at: Utc.timestamp_opt(1_790_000_000, 0).unwrap(),
             shop,

@@ -69,8 +69,10 @@ impl Category {
 }
 
 /// A code whose length, alphabet and final check character are valid.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Uscc(String);
+/// Eighteen ASCII bytes held inline: verification caches keep one per
+/// credential and per enterprise, and a heap string each was measurable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uscc([u8; 18]);
 
 /// Something true of a valid code that an integrator may want to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +101,7 @@ impl Uscc {
         if check_char(&b[..17]) != Some(b[17] as char) {
             return Err(FieldError::new("", "invalid_check_digit"));
         }
-        Ok(Self(s))
+        Ok(Self(b.try_into().expect("18 bytes")))
     }
 
     /// Builds the code greenchannel issues: authority 9, the category, the
@@ -109,21 +111,27 @@ impl Uscc {
         let org = format!("{body}{}", org_check_char(body.as_bytes()).expect("8-char body"));
         let first17 = format!("9{}{}{}", category.digit(), authority.as_str(), org);
         let check = check_char(first17.as_bytes()).expect("alphabet characters");
-        Self(format!("{first17}{check}"))
+        Self(format!("{first17}{check}").as_bytes().try_into().expect("18 characters"))
     }
 
     pub fn warnings(&self) -> Vec<Warning> {
-        let b = self.0.as_bytes();
+        let b = &self.0;
         if org_check_char(&b[8..16]) == Some(b[16] as char) { vec![] } else { vec![Warning::OrganizationCodeCheck] }
     }
 
     pub fn as_str(&self) -> &str {
+        // Only code-alphabet (ASCII) bytes are ever stored.
+        std::str::from_utf8(&self.0).expect("ASCII by construction")
+    }
+
+    /// The 18 bytes, for keys that are compared without parsing again.
+    pub fn bytes(&self) -> &[u8; 18] {
         &self.0
     }
 
     /// The county code of the authority that issued it (not today's address).
     pub fn division(&self) -> &str {
-        &self.0[2..8]
+        &self.as_str()[2..8]
     }
 }
 
@@ -142,13 +150,20 @@ pub fn org_body(n: u64) -> String {
 
 impl fmt::Display for Uscc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Uscc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Uscc({})", self.0)
+        write!(f, "Uscc({})", self.as_str())
+    }
+}
+
+impl std::ops::Deref for Uscc {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -123,13 +123,14 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::domain::uscc::Uscc;
 
     const SHOP: &str = "https://shop.example.com/1";
 
     fn claims(version: u16, shop: Option<&str>) -> Claims {
         Claims {
             kid: 1,
-            uscc: "92610727MA0000007X".into(),
+            uscc: Uscc::parse("92610727MA0000007X").unwrap(),
             version,
             issued_at: Utc.timestamp_opt(1_790_000_000, 0).unwrap(),
             shop: shop.map(shop_binding),

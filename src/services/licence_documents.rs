@@ -72,7 +72,7 @@ fn etag(bytes: &[u8]) -> String {
 }
 
 async fn snapshot(state: &AppState, uscc: &Uscc) -> Result<Arc<Snapshot>> {
-    state.standings.get(&state.db, uscc.as_str()).await?.ok_or_else(Error::not_found)
+    state.standings.get(&state.db, uscc).await?.ok_or_else(Error::not_found)
 }
 
 /// The credential for a licence version (see [`KeySet::for_version`]).
@@ -84,7 +84,8 @@ pub fn mint(state: &AppState, facts: &VersionFacts, shop: Option<&str>) -> Resul
         keys.for_version(facts.signing_kid).ok_or_else(|| Error::internal(anyhow::anyhow!("no signing key")))?;
     let claims = Claims {
         kid,
-        uscc: facts.uscc.clone(),
+        uscc: Uscc::parse(&facts.uscc)
+            .map_err(|_| Error::internal(anyhow::anyhow!("stored code {} is invalid", facts.uscc)))?,
         version: u16::try_from(facts.version).unwrap_or(u16::MAX),
         issued_at: facts.issued_at,
         shop: shop.map(credential::shop_binding),
@@ -169,7 +170,7 @@ pub async fn badge(state: &AppState, uscc: &Uscc, shop_url: Option<&str>) -> Res
             Some(n)
         }
     };
-    if snap.status != "active" {
+    if snap.status() != "active" {
         return Err(Error::new(Code::InvalidState).detail("营业执照已失效，不能亮照", "The licence is no longer valid"));
     }
     let key = Key {
@@ -183,7 +184,7 @@ pub async fn badge(state: &AppState, uscc: &Uscc, shop_url: Option<&str>) -> Res
     }
     let row = version_row(state, &snap, snap.licence_version).await?;
     let url = verify_url(state, &mint(state, &facts(&snap, &row), shop.as_deref())?);
-    let (name, code) = (snap.name.clone(), snap.uscc.clone());
+    let (name, code) = (snap.name().map(str::to_string), snap.uscc);
     let doc = render(move || Ok(badge::svg(name.as_deref(), &code, &url).into_bytes()), snap.licence_version).await?;
     state.documents.0.insert(key, doc.clone());
     Ok(doc)

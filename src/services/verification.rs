@@ -194,7 +194,7 @@ pub struct Item {
 
 enum Prepared {
     Bad(&'static str),
-    Code { uscc: String, name_key: Option<String>, shop: Option<String> },
+    Code { uscc: Uscc, name_key: Option<String>, shop: Option<String> },
     Credential { checked: Arc<Checked>, shop: Option<String> },
 }
 
@@ -205,11 +205,11 @@ pub async fn batch(state: &AppState, items: &[Item]) -> Result<Vec<Outcome>> {
     let keys = state.keys.current();
     // The codes involved are known before any signature is checked (parsing
     // is cheap), so a cold read of their standing overlaps the checks.
-    let mut codes: Vec<String> = items
+    let mut codes: Vec<Uscc> = items
         .iter()
         .filter_map(|i| match (&i.credential, &i.uscc) {
             (Some(c), None) => credential::parse(c).ok().map(|p| p.claims.uscc),
-            (None, Some(u)) => Uscc::parse(u).ok().map(|u| u.to_string()),
+            (None, Some(u)) => Uscc::parse(u).ok(),
             _ => None,
         })
         .collect();
@@ -282,7 +282,7 @@ fn prepare(state: &AppState, keys: &KeySet, item: &Item) -> Prepared {
         },
         (None, Some(u)) => match Uscc::parse(u) {
             Ok(code) => Prepared::Code {
-                uscc: code.to_string(),
+                uscc: code,
                 name_key: item.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(name::normalize),
                 shop,
             },

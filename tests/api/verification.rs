@@ -241,10 +241,7 @@ async fn every_result_value_and_status_changes_show_at_the_next_verification() {
         &AdminCode::parse(COUNTY).unwrap(),
         &greenchannel::domain::uscc::org_body(987_654),
     );
-    let ghost = sign(
-        &app,
-        Claims { kid: 0, uscc: ghost_code.to_string(), version: 1, issued_at: chrono::Utc::now(), shop: None },
-    );
+    let ghost = sign(&app, Claims { kid: 0, uscc: ghost_code, version: 1, issued_at: chrono::Utc::now(), shop: None });
     let nf = verify(&app, &ghost, None).await;
     assert_eq!(nf["result"], "not_found", "{nf}");
 
