@@ -37,23 +37,26 @@ pub async fn blocking(
         );
     // Each arm repeats the authority so both engines can answer it from its
     // own (authority, …) index (SQLite: MULTI-INDEX OR; PostgreSQL: BitmapOr)
-    // instead of scanning the authority's names.
+    // instead of scanning the authority's names. "No industry" and "one of
+    // these industries" are separate arms, not `industry IS NULL OR …`
+    // inside one: PostgreSQL's generic plan for the prepared statement
+    // (chosen after five executions) cannot use an OR within an arm as an
+    // index condition, and read every namesake in the county instead.
     let mut which = Condition::any().add(
         Condition::all()
             .add(name_record::Column::Authority.eq(authority))
             .add(name_record::Column::FullName.eq(full_name)),
     );
     if !trade_names.is_empty() {
-        let mut industry = Condition::any().add(name_record::Column::Industry.is_null());
-        if !industries.is_empty() {
-            industry = industry.add(name_record::Column::Industry.is_in(industries.iter().copied()));
-        }
-        which = which.add(
+        let trade_name = || {
             Condition::all()
                 .add(name_record::Column::Authority.eq(authority))
                 .add(name_record::Column::TradeName.is_in(trade_names.iter().cloned()))
-                .add(industry),
-        );
+        };
+        which = which.add(trade_name().add(name_record::Column::Industry.is_null()));
+        if !industries.is_empty() {
+            which = which.add(trade_name().add(name_record::Column::Industry.is_in(industries.iter().copied())));
+        }
     }
     name_record::Entity::find().filter(which).filter(live).limit(50).all(db).await
 }
