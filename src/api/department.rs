@@ -472,8 +472,7 @@ impl DepartmentApi {
     )]
     async fn retry(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<i64>) -> Result<Json<DeliveryView>> {
         let admin = auth.admin()?;
-        services::notifications::retry_delivery(&state, &admin.actor(), id.0).await?;
-        let row = outbox::find(state.db.conn(), id.0).await?.ok_or_else(Error::not_found)?;
+        let row = services::notifications::retry_delivery(&state, &admin.actor(), id.0).await?;
         Ok(Json(DeliveryView::new(row, vec![])))
     }
 }

@@ -639,7 +639,9 @@ pub fn parse_departments_csv(text: &str) -> std::result::Result<Vec<NewDepartmen
 }
 
 /// An admin sends a dead message through another cycle of attempts.
-pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<()> {
+/// Returns the delivery as this transaction left it: read after the
+/// commit, the worker (woken by it) may already have sent it.
+pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<store::outbox::Row> {
     let now = state.now();
     let tx = state.db.write().await?;
     if !store::outbox::retry(&tx, id, now).await? {
@@ -660,6 +662,7 @@ pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<
         json!({}),
     )
     .await?;
+    let row = store::outbox::find(&*tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
-    Ok(())
+    Ok(row)
 }
