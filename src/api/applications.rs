@@ -346,6 +346,9 @@ fn violation_message(code: &str, lang: Lang) -> &'static str {
     let (zh, en) = match code {
         "invalid_length" => ("名称长度应为4至50个字", "a name has 4 to 50 characters"),
         "non_standard_characters" => ("名称应当使用规范汉字", "names use standard Chinese characters"),
+        "traditional_characters" => {
+            ("名称应当使用规范汉字，不使用繁体字", "names use standard (simplified) characters, not traditional ones")
+        }
         "reserved_prefix" => (
             "冠以“中国”“中华”“中央”“全国”“国家”等字词须经国务院批准，不能自主申报",
             "words like 中国/国家 need State Council approval",

@@ -297,6 +297,15 @@ pub fn check(raw: &str, entity_type: EntityType, authority: &AdminCode) -> NameC
     if !bad_chars.is_empty() {
         violations.push(v("non_standard_characters", ART10, Some(bad_chars)));
     }
+    let mut traditional = String::new();
+    for c in full.chars().filter(|&c| text::is_traditional(c)) {
+        if !traditional.contains(c) {
+            traditional.push(c);
+        }
+    }
+    if !traditional.is_empty() {
+        violations.push(v("traditional_characters", ART5, Some(traditional)));
+    }
     for p in RESERVED_PREFIXES {
         if full.contains(p) {
             violations.push(v("reserved_prefix", ART12, Some((*p).into())));
@@ -426,6 +435,9 @@ mod tests {
             ("北京市东城区京韵茶叶店", IndividualBusiness, "110101", "北京市东城区", "京韵", "茶叶"),
             ("略阳县乌鸡养殖农民专业合作社", FarmersCooperative, "610727", "略阳县", "乌鸡", "养殖"),
             ("略阳县嘉陵江茶业工作室", SoleProprietorship, "610727", "略阳县", "嘉陵江", "茶业"),
+            // Standard characters that are also traditional forms.
+            ("略阳县乾丰电子商务店", IndividualBusiness, "610727", "略阳县", "乾丰", "电子商务"),
+            ("略阳县著禾电子商务店", IndividualBusiness, "610727", "略阳县", "著禾", "电子商务"),
         ];
         for (name, t, county, division, trade, industry) in cases {
             let r = ck(name, *t, county);
@@ -453,6 +465,8 @@ mod tests {
             ("略阳县国资青禾商贸有限公司", LimitedCompany, "610727", "implies_state_backing"),
             ("略阳县淘宝青禾商贸有限公司", LimitedCompany, "610727", "imitates_well_known_name"),
             ("略阳县Qinghe商贸有限公司", LimitedCompany, "610727", "non_standard_characters"),
+            ("略阳县龍鳳电子商务店", IndividualBusiness, "610727", "traditional_characters"),
+            ("略陽縣青禾電子商務有限公司", LimitedCompany, "610727", "traditional_characters"),
             ("略阳县青禾电子商务", LimitedCompany, "610727", "missing_organisational_form"),
             ("略阳县青禾电子商务有限公司", IndividualBusiness, "610727", "missing_organisational_form"),
             ("略阳县青禾电子商务公司店", IndividualBusiness, "610727", "organisational_form_mismatch"),

@@ -24,6 +24,23 @@ pub fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 
+/// A traditional character (龍, 縣, 電 …), not a standard one: names use
+/// standard characters, and a traditional spelling of a registered name
+/// would otherwise not be seen as the same name. The list and where it
+/// comes from: `reference/traditional-characters.txt`.
+pub fn is_traditional(c: char) -> bool {
+    static LIST: std::sync::LazyLock<Vec<char>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<char> = include_str!("../../reference/traditional-characters.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(str::chars)
+            .collect();
+        v.sort_unstable();
+        v
+    });
+    is_han(c) && LIST.binary_search(&c).is_ok()
+}
+
 /// Invisible formatting characters: zero-width spaces and joiners, bidi
 /// embeddings, overrides and isolates, the BOM, soft hyphen. They carry no
 /// meaning in a name or address and are used to make one text look like

@@ -746,6 +746,8 @@ async fn a_name_that_only_looks_like_a_registered_one_is_caught_or_refused() {
         Conflict(&'static str),
         /// Not a standard character: refused by the naming rules.
         Refused,
+        /// A traditional spelling: refused, naming those characters.
+        Traditional(&'static str),
     }
     use Expect::*;
     let cases: &[(&str, &str, Expect)] = &[
@@ -767,6 +769,8 @@ async fn a_name_that_only_looks_like_a_registered_one_is_caught_or_refused() {
         ("ascii brackets, division after", "书香(略阳)食品店", Conflict("same_trade_name")),
         ("full-width brackets", "书香（略阳县）食品店", Conflict("same_trade_name")),
         ("another form, same trade name", "略阳县书香食品商行", Conflict("same_trade_name")),
+        ("traditional characters", "略陽縣書香食品店", Traditional("陽縣書")),
+        ("one traditional character in the trade name", "略阳县書香食品店", Traditional("書")),
     ];
     for (label, name, expect) in cases {
         let body = json!({ "name": name, "entity_type": "individual_business", "admin_code": COUNTY });
@@ -788,6 +792,11 @@ async fn a_name_that_only_looks_like_a_registered_one_is_caught_or_refused() {
                 let v: Vec<&str> =
                     r.body["violations"].as_array().unwrap().iter().map(|v| v["code"].as_str().unwrap()).collect();
                 assert!(v.contains(&"non_standard_characters"), "{label}: {v:?}");
+            }
+            Traditional(chars) => {
+                let v = r.body["violations"].as_array().unwrap();
+                let t = v.iter().find(|v| v["code"] == "traditional_characters").expect(label);
+                assert_eq!(t["words"], *chars, "{label}: {t}");
             }
         }
     }
