@@ -101,9 +101,13 @@ fn seconds_since_epoch() -> u32 {
 
 impl Snapshot {
     /// `None` when the stored code is not a valid one (never for codes
-    /// greenchannel issued; such a row cannot be verified by code anyway).
+    /// greenchannel issued; such a row cannot be verified by code anyway):
+    /// verification then answers "not found", and the log says why.
     fn new(row: store::enterprises::StandingRow, display_urls: Vec<String>) -> Option<Self> {
-        let uscc = Uscc::parse(&row.uscc).ok()?;
+        let Ok(uscc) = Uscc::parse(&row.uscc) else {
+            tracing::warn!(enterprise = %row.id, uscc = %row.uscc, "stored code is invalid; verification answers not found");
+            return None;
+        };
         let normalized = row.name.as_deref().map(name::normalize).filter(|k| Some(k.as_str()) != row.name.as_deref());
         let mut text = String::with_capacity(
             row.name.as_ref().map_or(0, String::len)
