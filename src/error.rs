@@ -119,7 +119,27 @@ impl std::error::Error for Error {}
 
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
-        let unavailable = matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_));
+        let unavailable = match &e {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => true,
+            // The connection broke under a statement (database restart,
+            // failover, a dropped connection): the transaction rolled back,
+            // or for a cut-off commit is unknown, which an idempotency key
+            // makes safe to retry.
+            sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(s))
+            | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(s)) => {
+                match &**s {
+                    sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolClosed => true,
+                    // SQLSTATE class 08 (connection exception) and 57
+                    // (operator intervention: 57P01 "terminating connection
+                    // due to administrator command" on a restart).
+                    sea_orm::sqlx::Error::Database(d) => {
+                        d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57"))
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
         let mut err = Error::internal(e);
         if unavailable {
             err.code = Code::Unavailable;
@@ -138,6 +158,19 @@ impl From<anyhow::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_broken_connection_is_a_retryable_503_and_other_database_errors_are_500() {
+        let io = || Arc::new(sqlx::Error::Io(std::io::Error::other("connection reset")));
+        for e in [DbErr::Query(RuntimeErr::SqlxError(io())), DbErr::Exec(RuntimeErr::SqlxError(io()))] {
+            let err = Error::from(e);
+            assert_eq!((err.code, err.retry_after), (Code::Unavailable, Some(1)));
+        }
+        let err = Error::from(DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::RowNotFound))));
+        assert_eq!((err.code, err.retry_after), (Code::Internal, None));
+    }
 
     #[test]
     fn codes_are_unique_snake_case_and_map_to_error_statuses() {

@@ -22,12 +22,7 @@ use crate::{
     domain::{FieldError, admin_code::AdminCode, application::Status, principal::Principal, resident_id, scope},
     error::{Code, Error, Result},
     i18n::{Lang, field_message},
-    services::{
-        self,
-        idempotency::Idem,
-        names,
-        registration::{ApplicationRecord, Submitted},
-    },
+    services::{self, idempotency::Idem, names, registration::ApplicationRecord},
     state::AppState,
 };
 
@@ -710,10 +705,7 @@ impl ApplicationsApi {
         let render = |rec: &ApplicationRecord| {
             serde_json::to_string(&ApplicationView::new(rec, &auth.0, rec.row.updated_at, lang)).unwrap_or_default()
         };
-        match services::registration::submit(&state, a, id.0, idem.as_ref(), render).await? {
-            Submitted::Fresh(rec) => Ok(PrecomputedJson::new(render(&rec))),
-            Submitted::Replayed(r) => Ok(PrecomputedJson::new(r.body)),
-        }
+        Ok(PrecomputedJson::new(services::registration::submit(&state, a, id.0, idem.as_ref(), render).await?))
     }
 
     /// Withdraw an undecided application

@@ -38,7 +38,13 @@ pub async fn allocate_uscc(db: &store::Db, tx: &impl ConnectionTrait, form: &For
     Ok(Uscc::issue(category, &form.admin_code, &uscc::org_body(seq as u64)))
 }
 
+/// Records the key this instance signs with rather than reading it in the
+/// transaction: after a rotation elsewhere an instance may record the
+/// previous key for a few seconds, which stays published and verifying
+/// (and a retired key falls back to the signing one when credentials are
+/// minted; see [`crate::services::signing::KeySet::for_version`]).
 async fn write_licence(
+    state: &AppState,
     db: &WriteTx,
     enterprise_id: Uuid,
     application_id: Uuid,
@@ -55,7 +61,7 @@ async fn write_licence(
             issued_at: Set(now),
             application_id: Set(Some(application_id)),
             superseded_at: Set(None),
-            signing_kid: Set(store::signing_keys::signing_kid(db).await?),
+            signing_kid: Set(state.keys.current().signing.map(i32::from)),
         },
     )
     .await?;
@@ -103,7 +109,7 @@ pub async fn establish(
         },
     )
     .await?;
-    write_licence(db, enterprise_id, rec.row.id, &content, now).await?;
+    write_licence(state, db, enterprise_id, rec.row.id, &content, now).await?;
     places::take_up(db, rec.row.id, enterprise_id, form, false, now).await?;
     if form.name.is_some() {
         store::names::register_reserved(db, rec.row.id, enterprise_id, code.as_str()).await?;
@@ -166,7 +172,7 @@ pub async fn change(
     let mut content = LicenceContent::new(form, uscc, version, ent.established_on, now);
     content.premises.extend(places::extra_premises_texts(db, ent.id).await?);
     store::enterprises::supersede_licences(db, ent.id, now).await?;
-    write_licence(db, ent.id, rec.row.id, &content, now).await?;
+    write_licence(state, db, ent.id, rec.row.id, &content, now).await?;
     if old.name != form.name {
         store::names::release_registered(db, ent.id, now).await?;
         store::names::register_reserved(db, rec.row.id, ent.id, uscc.as_str()).await?;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, Subject},
-    idempotency::{Idem, Replay},
+    idempotency::Idem,
     names, places, review,
 };
 use crate::{
@@ -563,14 +563,10 @@ pub async fn acknowledge_notice(state: &AppState, a: &Applicant, id: Uuid) -> Re
     Ok(rec)
 }
 
-pub enum Submitted {
-    Fresh(Box<ApplicationRecord>),
-    Replayed(Replay),
-}
-
 /// Submits for review (and approves at once where the automatic rules
-/// allow). With an `Idempotency-Key`, the first success is remembered in the
-/// same transaction and any repeat gets that answer back.
+/// allow) and answers with the application as `render` writes it. With an
+/// `Idempotency-Key`, that answer is remembered in the same transaction and
+/// any repeat gets it back.
 #[tracing::instrument(skip_all, fields(application = %id))]
 pub async fn submit(
     state: &AppState,
@@ -578,14 +574,14 @@ pub async fn submit(
     id: Uuid,
     idem: Option<&Idem>,
     render: impl Fn(&ApplicationRecord) -> String,
-) -> Result<Submitted> {
+) -> Result<String> {
     let attempt = submit_once(state, a, id, idem, &render).await;
     match (attempt, idem) {
         // The key may have been used already (an earlier or concurrent
         // success): answer with that result, or refuse a different request
         // under the same key, before reporting this attempt's failure.
         (Err(e), Some(idem)) => match idem.lookup(state.db.conn()).await {
-            Ok(Some(replay)) => Ok(Submitted::Replayed(replay)),
+            Ok(Some(replay)) => Ok(replay.body),
             Err(reused) if reused.code == Code::IdempotencyKeyReused => Err(reused),
             _ => Err(e),
         },
@@ -645,7 +641,7 @@ async fn submit_once(
     id: Uuid,
     idem: Option<&Idem>,
     render: &impl Fn(&ApplicationRecord) -> String,
-) -> Result<Submitted> {
+) -> Result<String> {
     // A repeated key is not looked up first: a repeat finds the application
     // already submitted (invalid_state) or the key taken (unique violation),
     // and `submit` then answers with the remembered response.
@@ -777,11 +773,12 @@ async fn submit_once(
     .await?
     .ok_or_else(|| precondition_failed(version))?;
 
+    let body = render(&rec);
     if let Some(idem) = idem {
-        idem.remember(&*tx, 200, &render(&rec), now).await?;
+        idem.remember(&*tx, 200, &body, now).await?;
     }
     tx.commit().await?;
-    Ok(Submitted::Fresh(Box::new(rec)))
+    Ok(body)
 }
 
 /// Checks the name and reserves it for this application. A change that keeps

@@ -245,3 +245,65 @@ async fn approve_all(app: &TestApp, reviewer: &str, ids: &[String]) -> Vec<(Stri
         .collect()
         .await
 }
+
+/// PostgreSQL drops every connection (a restart, a failover, a proxy that
+/// gave up): requests caught in that moment answer 201 or a retryable 503,
+/// never a 500, and the pool recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_database_connections_answer_503_and_the_pool_recovers() {
+    use sea_orm::{ConnectionTrait, Database};
+    use secrecy::ExposeSecret;
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: needs TEST_DATABASE_URL (drops PostgreSQL connections)");
+        return;
+    };
+    let app = spawn_app().await;
+    let p = Person::new("断线重连");
+    let token = app.sign_in(&p).await;
+    let drafts = |n: usize| {
+        let (app, token, form) = (&app, &token, online_shop_form(&p, None));
+        futures::future::join_all((0..n).map(move |_| {
+            let form = form.clone();
+            async move { app.post("/api/v1/applications", token, &form).await }
+        }))
+    };
+    // Several pooled connections, all just used.
+    assert!(drafts(8).await.iter().all(|r| r.status == 201));
+
+    let url = app.state.settings.database_url.as_ref().unwrap().expose_secret().to_string();
+    let name = url::Url::parse(&url).unwrap().path().trim_start_matches('/').to_string();
+    let admin = Database::connect(&admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    admin.close().await.ok();
+
+    let caught = drafts(8).await;
+    for r in &caught {
+        match r.status.as_u16() {
+            201 => {}
+            503 => {
+                r.problem(503, "service_unavailable");
+                assert_eq!(r.headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+            }
+            s => panic!("{s}: {}", r.text),
+        }
+    }
+    let refused = caught.iter().filter(|r| r.status == 503).count();
+    eprintln!("{refused} of 8 requests met a dropped connection");
+    // The broken connections are gone after one use each; then all is well.
+    let mut recovered = false;
+    for _ in 0..50 {
+        if drafts(8).await.iter().all(|r| r.status == 201) {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the pool did not recover");
+    let mut app = app;
+    app.stop().await;
+}
