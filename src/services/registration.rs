@@ -48,14 +48,36 @@ fn parse_form(json: &str, what: &str) -> Result<Form> {
 
 impl ApplicationRecord {
     pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Self>> {
-        let Some(row) = store::applications::find(db, id).await? else { return Ok(None) };
-        Self::from_row(db, row).await.map(Some)
+        let Some(w) = store::applications::find_with_children(db, id, None).await? else { return Ok(None) };
+        Self::assemble(db, w.row, w.signatures, w.materials).await.map(Some)
+    }
+
+    /// As `load`, with the credit restrictions in force today on the
+    /// application's parties, read in the same statement.
+    async fn load_with_restrictions(
+        db: &impl ConnectionTrait,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Self, Vec<store::restrictions::Row>)>> {
+        let today = licence::date_in_china(now);
+        let Some(w) = store::applications::find_with_children(db, id, Some(today)).await? else { return Ok(None) };
+        let rec = Self::assemble(db, w.row, w.signatures, w.materials).await?;
+        Ok(Some((rec, w.restrictions)))
     }
 
     pub async fn from_row(db: &impl ConnectionTrait, row: Row) -> Result<Self> {
-        let form = parse_form(&row.form, &row.id.to_string())?;
         let signatures = store::applications::signatures(db, row.id, row.version).await?;
         let materials = store::materials::list(db, row.id).await?;
+        Self::assemble(db, row, signatures, materials).await
+    }
+
+    async fn assemble(
+        db: &impl ConnectionTrait,
+        row: Row,
+        signatures: Vec<signature::Model>,
+        materials: Vec<store::materials::Meta>,
+    ) -> Result<Self> {
+        let form = parse_form(&row.form, &row.id.to_string())?;
         let registered = match &row.target_uscc {
             Some(u) => match store::enterprises::find_by_uscc(db, u).await? {
                 Some(e) => Some(parse_form(&e.profile, &e.uscc)?),
@@ -204,7 +226,11 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> Result<Ap
 /// Loads for a change by the applicant who created it (parties may look and
 /// sign but not edit).
 pub(crate) async fn load_own(db: &impl ConnectionTrait, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
-    let rec = ApplicationRecord::load(db, id).await?.ok_or_else(Error::not_found)?;
+    own(ApplicationRecord::load(db, id).await?, a)
+}
+
+fn own(rec: Option<ApplicationRecord>, a: &Applicant) -> Result<ApplicationRecord> {
+    let rec = rec.ok_or_else(Error::not_found)?;
     if rec.is_creator(a) {
         Ok(rec)
     } else if rec.names_party(a) {
@@ -600,13 +626,12 @@ const RESTRICTED_ROLES: [Role; 6] = [
     Role::ExecutiveDirector,
 ];
 
-/// Parties barred by a credit restriction, as field errors.
-pub async fn restricted_parties(db: &impl ConnectionTrait, form: &Form, now: DateTime<Utc>) -> Result<Vec<FieldError>> {
-    let concerned: Vec<(usize, &Party)> =
-        form.parties.iter().enumerate().filter(|(_, p)| p.roles.iter().any(|r| RESTRICTED_ROLES.contains(r))).collect();
-    let keys: Vec<String> = concerned.iter().map(|(_, p)| p.id_number.to_string()).collect();
-    let found = store::restrictions::in_force(db, &keys, licence::date_in_china(now)).await?;
-    Ok(concerned
+/// Parties barred by a credit restriction, as field errors; `found` holds
+/// the restrictions in force on any of the form's parties.
+fn restricted_parties(form: &Form, found: &[store::restrictions::Row]) -> Vec<FieldError> {
+    let concerned =
+        form.parties.iter().enumerate().filter(|(_, p)| p.roles.iter().any(|r| RESTRICTED_ROLES.contains(r)));
+    concerned
         .into_iter()
         .filter_map(|(i, p)| {
             found.iter().find(|r| r.subject_key == p.id_number.as_str()).map(|r| {
@@ -616,7 +641,7 @@ pub async fn restricted_parties(db: &impl ConnectionTrait, form: &Form, now: Dat
                     .with("reason", r.reason.clone())
             })
         })
-        .collect())
+        .collect()
 }
 
 /// Why an enterprise may not use simplified deregistration (Rules art. 48).
@@ -647,14 +672,17 @@ async fn submit_once(
     // and `submit` then answers with the remembered response.
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = load_own(&*tx, a, id).await?;
+    let (rec, restrictions) = match ApplicationRecord::load_with_restrictions(&*tx, id, now).await? {
+        Some((rec, restrictions)) => (own(Some(rec), a)?, restrictions),
+        None => return Err(Error::not_found()),
+    };
     let next = transition(&rec, Event::Submit)?;
 
     let outstanding = rec.outstanding();
     if !outstanding.is_empty() {
         return Err(Error::new(Code::SubmissionIncomplete).with_errors(outstanding));
     }
-    let restricted = restricted_parties(&*tx, &rec.form, now).await?;
+    let restricted = restricted_parties(&rec.form, &restrictions);
     if !restricted.is_empty() {
         return Err(Error::new(Code::PartyRestricted).with_errors(restricted));
     }

@@ -1,11 +1,15 @@
 //! Applications, the parties they name, and their signatures.
-use chrono::{DateTime, Utc};
-use entities::{application, application_party, signature};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::LazyLock;
+
+use entities::{application, application_party, material, restriction, signature};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Query,
+    ActiveValue::Set, ColumnTrait, ColumnType, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Query,
 };
 use uuid::Uuid;
+
+use super::materials::Meta;
 
 pub use entities::application::{ActiveModel as Changes, Model as Row};
 
@@ -196,4 +200,119 @@ pub async fn signatures(
         .order_by_asc(signature::Column::SignedAt)
         .all(db)
         .await
+}
+
+/// An application with the signatures on its current version and its
+/// materials (without their bytes), and, when asked for, the restrictions
+/// in force on the people it names.
+pub struct WithChildren {
+    pub row: Row,
+    pub signatures: Vec<signature::Model>,
+    pub materials: Vec<Meta>,
+    pub restrictions: Vec<restriction::Model>,
+}
+
+/// Reads an application, its current signatures and its materials in one
+/// statement, and with `restrictions_on` also the credit restrictions in
+/// force that day on any of its parties (what a submission checks). Every
+/// step of a registration reads these, and on PostgreSQL each round trip is
+/// a measurable share of a step's cost (BENCHMARKS.md), so they come back as
+/// one `UNION ALL`: the `k` column says which part a row is, and each
+/// part's columns carry a prefix.
+pub async fn find_with_children(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    restrictions_on: Option<NaiveDate>,
+) -> Result<Option<WithChildren>, DbErr> {
+    let backend = db.get_database_backend();
+    let stmt = match restrictions_on {
+        None => Statement::from_sql_and_values(backend, WITH_CHILDREN.as_str(), [id.into()]),
+        Some(day) => Statement::from_sql_and_values(backend, WITH_RESTRICTIONS.as_str(), [id.into(), day.into()]),
+    };
+    let rows = db.query_all_raw(stmt).await?;
+    let mut out: Option<WithChildren> = None;
+    for r in rows {
+        let kind: i32 = r.try_get("", "k")?;
+        match (kind, out.as_mut()) {
+            (0, None) => {
+                out = Some(WithChildren {
+                    row: Row::from_query_result(&r, "a_")?,
+                    signatures: vec![],
+                    materials: vec![],
+                    restrictions: vec![],
+                })
+            }
+            (1, Some(w)) => w.signatures.push(signature::Model::from_query_result(&r, "s_")?),
+            (2, Some(w)) => w.materials.push(Meta::from_query_result(&r, "m_")?),
+            (3, Some(w)) => w.restrictions.push(restriction::Model::from_query_result(&r, "r_")?),
+            _ => return Err(DbErr::Custom(format!("application {id}: unexpected part {kind} in its combined read"))),
+        }
+    }
+    Ok(out)
+}
+
+/// The statements behind [`find_with_children`], built from the entities'
+/// columns so they follow them. A part's absent columns are typed `NULL`s,
+/// which PostgreSQL needs to match the parts' column types (SQLite ignores
+/// the type). `$1` works as a numbered parameter on both engines.
+static WITH_CHILDREN: LazyLock<String> = LazyLock::new(|| combined_read(false));
+static WITH_RESTRICTIONS: LazyLock<String> = LazyLock::new(|| combined_read(true));
+
+fn combined_read(with_restrictions: bool) -> String {
+    fn cols<C: ColumnTrait>(prefix: &str, source: Option<&str>, skip: &[&str]) -> Vec<String> {
+        C::iter()
+            .filter(|c| !skip.contains(&c.as_str()))
+            .map(|c| {
+                let name = c.as_str();
+                match source {
+                    Some(t) => format!("{t}.\"{name}\" AS \"{prefix}{name}\""),
+                    None => format!("CAST(NULL AS {}) AS \"{prefix}{name}\"", sql_type(c.def().get_column_type())),
+                }
+            })
+            .collect()
+    }
+    let part = |k: u8, from: &str| {
+        let source = |t: &'static str| (t == from).then_some(t);
+        let mut all = vec![format!("{k} AS k")];
+        all.extend(cols::<application::Column>("a_", source("a"), &[]));
+        all.extend(cols::<signature::Column>("s_", source("s"), &[]));
+        all.extend(cols::<material::Column>("m_", source("m"), &["content"]));
+        if with_restrictions {
+            all.extend(cols::<restriction::Column>("r_", source("r"), &[]));
+        }
+        all.join(", ")
+    };
+    let mut sql = format!(
+        "SELECT {} FROM applications a WHERE a.id = $1 \
+         UNION ALL SELECT {} FROM signatures s JOIN applications a ON a.id = s.application_id AND a.version = s.version \
+         WHERE s.application_id = $1 \
+         UNION ALL SELECT {} FROM materials m WHERE m.application_id = $1",
+        part(0, "a"),
+        part(1, "s"),
+        part(2, "m"),
+    );
+    if with_restrictions {
+        // As `restrictions::in_force`, for the ID numbers of the parties.
+        sql += &format!(
+            " UNION ALL SELECT {} FROM restrictions r WHERE r.subject_key IN \
+             (SELECT p.id_number FROM application_parties p WHERE p.application_id = $1) \
+             AND r.lifted_at IS NULL AND r.listed_on <= $2 AND (r.expires_on IS NULL OR r.expires_on >= $2)",
+            part(3, "r")
+        );
+    }
+    sql + " ORDER BY k, s_signed_at, m_created_at, m_id"
+}
+
+/// PostgreSQL's name for a column type used by the parts above.
+fn sql_type(t: &ColumnType) -> &'static str {
+    match t {
+        ColumnType::Uuid => "uuid",
+        ColumnType::Integer => "integer",
+        ColumnType::BigInteger => "bigint",
+        ColumnType::TimestampWithTimeZone => "timestamptz",
+        ColumnType::Date => "date",
+        ColumnType::Boolean => "boolean",
+        ColumnType::Binary(_) | ColumnType::VarBinary(_) => "bytea",
+        _ => "text",
+    }
 }

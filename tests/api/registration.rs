@@ -494,6 +494,31 @@ async fn a_restricted_person_blocks_submission_and_restrictions_import_from_csv(
     let imported = app.post("/api/v1/admin/restrictions/import", &admin, &json!({ "csv": csv })).await;
     assert_eq!(imported.status, 201, "{}", imported.text);
     assert_eq!(imported.body["ids"].as_array().unwrap().len(), 2);
+    let t = app.sign_in(&other).await;
+    let id = app.post("/api/v1/applications", &t, &online_shop_form(&other, None)).await.ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sign_all(&id, &[&other]).await;
+    app.submit(&t, &id).await.problem(409, "party_restricted");
+
+    // Only a restriction in force today counts: not one that has expired,
+    // nor one listed from a later date.
+    for (name, listed_on, expires_on) in [("已过期", "2025-01-01", Some("2026-01-31")), ("未生效", "2099-01-01", None)]
+    {
+        let p = Person::new(name);
+        let r = app
+            .post("/api/v1/admin/restrictions", &admin, &json!({ "kind": "person", "id_number": p.id_number, "reason": "失信", "source": "信用中国", "listed_on": listed_on, "expires_on": expires_on }))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let t = app.sign_in(&p).await;
+        let id = app.post("/api/v1/applications", &t, &online_shop_form(&p, None)).await.ok()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.sign_all(&id, &[&p]).await;
+        assert_eq!(app.submit(&t, &id).await.ok()["status"], "submitted", "{name}");
+    }
     let broken = app
         .post("/api/v1/admin/restrictions/import", &admin, &json!({ "csv": "h\nperson,123,x,r,s,2026-01-01\n" }))
         .await;
