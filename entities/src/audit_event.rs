@@ -1,4 +1,6 @@
 //! The audit trail: one row per state change, written in the same transaction.
+//! Rows are never updated; their places in the tamper-evidence hash chain
+//! are in `audit_links` (see `greenchannel::domain::audit_chain`).
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -18,10 +20,6 @@ pub struct Model {
     pub after_version: Option<i32>,
     #[sea_orm(column_type = "Text")]
     pub detail: String,
-    /// Position in the tamper-evidence hash chain; null until sealed.
-    pub chain_seq: Option<i64>,
-    /// Hex SHA-256 link (see `greenchannel::domain::audit_chain`).
-    pub chain_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

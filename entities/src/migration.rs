@@ -9,6 +9,7 @@ mod m20261123_000003_add_notifications;
 mod m20261123_000004_add_licence_display;
 mod m20261124_000001_add_audit_chain;
 mod m20261124_000002_add_name_industry_index;
+mod m20261125_000001_audit_links;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_add_licence_display::Migration),
             Box::new(m20261124_000001_add_audit_chain::Migration),
             Box::new(m20261124_000002_add_name_industry_index::Migration),
+            Box::new(m20261125_000001_audit_links::Migration),
         ]
     }
 }

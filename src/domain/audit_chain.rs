@@ -65,8 +65,10 @@ pub fn link(prev: &LinkHash, seq: i64, c: &Content<'_>) -> LinkHash {
 pub enum Break {
     /// The row stored at `seq` does not hash to its recorded link: it was edited.
     Altered { seq: i64, id: i64 },
-    /// `seq` was expected next but the next sealed row is `found`: rows deleted.
+    /// `seq` was expected next but the next sealed link is `found`: links deleted.
     Missing { seq: i64, found: i64 },
+    /// The link at `seq` is there but the event it sealed is not: deleted.
+    Deleted { seq: i64, id: i64 },
     /// The chain ends at `last` but the head says `head`: the tail was cut
     /// (or the head was edited).
     Head { last: i64, head: i64 },
@@ -80,6 +82,9 @@ impl std::fmt::Display for Break {
             }
             Break::Missing { seq, found } => {
                 write!(f, "link {seq} is missing: the next sealed link is {found} (rows were deleted)")
+            }
+            Break::Deleted { seq, id } => {
+                write!(f, "link {seq} (audit event {id}) has no event: the event was deleted")
             }
             Break::Head { last, head } => write!(
                 f,
@@ -116,6 +121,15 @@ impl Walker {
         self.next_seq += 1;
         self.checked += 1;
         Ok(())
+    }
+
+    /// The next stored link seals an event that no longer exists.
+    pub fn event_gone(&self, seq: i64, id: i64) -> Break {
+        if seq != self.next_seq {
+            Break::Missing { seq: self.next_seq, found: seq }
+        } else {
+            Break::Deleted { seq, id }
+        }
     }
 
     /// After the last stored link: the recorded head must be where the walk ended.
@@ -223,6 +237,9 @@ mod tests {
         let mut w = Walker::default();
         w.step(1, &links[0].1, &content(1, "{}")).unwrap();
         assert_eq!(w.step(3, &links[2].1, &content(3, "{}")), Err(Break::Missing { seq: 2, found: 3 }));
+        // A link kept while its event was deleted, in place or after a gap.
+        assert_eq!(w.event_gone(2, 2), Break::Deleted { seq: 2, id: 2 });
+        assert_eq!(w.event_gone(3, 3), Break::Missing { seq: 2, found: 3 });
         // Dropping the last two rows: every remaining link is fine, the head is not.
         assert_eq!(walk(&ev[..2], &links[..2], head), Err(Break::Head { last: 2, head: 4 }));
         // A forged head must also match the hash of the link it names.

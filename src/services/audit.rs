@@ -47,27 +47,37 @@ pub async fn seal_pending(db: &store::Db, now: DateTime<Utc>) -> Result<u64, DbE
     let mut sealed = 0;
     // An idle instance checks with a read, not by taking the writer's turn
     // (SQLite) or the head's row lock (PostgreSQL) every tick.
-    if store::audit::unsealed(db.conn(), 1).await?.is_empty() {
+    if store::audit::pending(db.conn(), 1).await?.is_empty() {
         return Ok(0);
     }
     loop {
         let tx = db.write().await?;
         let (seq, hash) = store::audit::chain_head(&*tx, true).await?;
-        let rows = store::audit::unsealed(&*tx, PAGE).await?;
-        if rows.is_empty() {
+        let ids = store::audit::pending(&*tx, PAGE).await?;
+        if ids.is_empty() {
             return Ok(sealed);
+        }
+        // Only a direct edit of the database queues an event that is gone
+        // or one already sealed (deleted and put back): such ids leave the
+        // queue unsealed, and the chain walk shows what happened.
+        let linked = store::audit::linked(&*tx, &ids).await?;
+        let rows: Vec<_> =
+            store::audit::events(&*tx, &ids).await?.into_iter().filter(|r| !linked.contains(&r.id)).collect();
+        let gone: Vec<i64> = ids.iter().copied().filter(|id| !rows.iter().any(|r| r.id == *id)).collect();
+        if !gone.is_empty() {
+            tracing::warn!(events = ?gone, "queued audit events missing or already sealed; not sealed again");
         }
         let mut prev = parse_link(&hash).map_err(|e| DbErr::Custom(format!("audit chain head: {e}")))?;
         let mut links = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let seq = seq + 1 + i as i64;
-            prev = audit_chain::link(&prev, seq, &content(row));
-            links.push((row.id, seq, hex::encode(prev)));
+            prev = link_for(&prev, seq, row);
+            links.push(store::audit::Link { seq, event_id: row.id, hash: hex::encode(prev) });
         }
-        store::audit::seal(&tx, &links, now).await?;
+        store::audit::seal(&tx, &links, &gone, now).await?;
         tx.commit().await?;
         sealed += rows.len() as u64;
-        if (rows.len() as u64) < PAGE {
+        if (ids.len() as u64) < PAGE {
             return Ok(sealed);
         }
     }
@@ -80,8 +90,8 @@ pub struct ChainReport {
     pub unsealed: u64,
 }
 
-/// Re-computes every sealed link from the stored rows, in pages, and
-/// compares the end with the recorded head. Read-only.
+/// Re-computes every link from the stored events, in pages, and compares
+/// the end with the recorded head. Read-only.
 pub async fn verify_chain(db: &impl sea_orm::ConnectionTrait) -> Result<ChainReport, DbErr> {
     const PAGE: u64 = 5_000;
     // Unsealed events are counted before the head is read: events sealed in
@@ -94,20 +104,25 @@ pub async fn verify_chain(db: &impl sea_orm::ConnectionTrait) -> Result<ChainRep
     let mut walker = audit_chain::Walker::default();
     let mut after = 0;
     let result = 'walk: loop {
-        let rows = store::audit::sealed_after(db, after, PAGE).await?;
-        for row in &rows {
-            let seq = row.chain_seq.expect("sealed rows have a seq");
-            if seq > head_seq {
+        let links = store::audit::links_after(db, after, PAGE).await?;
+        let ids: Vec<i64> = links.iter().map(|l| l.event_id).collect();
+        let events: std::collections::HashMap<i64, entities::audit_event::Model> =
+            store::audit::events(db, &ids).await?.into_iter().map(|e| (e.id, e)).collect();
+        for l in &links {
+            if l.seq > head_seq {
                 break 'walk walker.finish(head_seq, &head_hash);
             }
+            let Some(event) = events.get(&l.event_id) else {
+                break 'walk Err(walker.event_gone(l.seq, l.event_id));
+            };
             // An unparsable stored hash is as altered as a wrong one.
-            let stored = row.chain_hash.as_deref().and_then(|h| parse_link(h).ok()).unwrap_or([0xff; 32]);
-            if let Err(b) = walker.step(seq, &stored, &content(row)) {
+            let stored = parse_link(&l.hash).unwrap_or([0xff; 32]);
+            if let Err(b) = walker.step(l.seq, &stored, &content(event)) {
                 break 'walk Err(b);
             }
-            after = seq;
+            after = l.seq;
         }
-        if (rows.len() as u64) < PAGE {
+        if (links.len() as u64) < PAGE {
             break walker.finish(head_seq, &head_hash);
         }
     };
@@ -127,6 +142,11 @@ pub async fn sealer(state: crate::state::AppState, mut stopped: tokio::sync::wat
             tracing::warn!(error = %e, "audit sealing failed; retrying next tick");
         }
     }
+}
+
+/// The link `event` makes at `seq` after `prev`: what the sealer records.
+pub fn link_for(prev: &audit_chain::LinkHash, seq: i64, event: &entities::audit_event::Model) -> audit_chain::LinkHash {
+    audit_chain::link(prev, seq, &content(event))
 }
 
 fn content(m: &entities::audit_event::Model) -> audit_chain::Content<'_> {

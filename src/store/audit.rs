@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use entities::audit_event;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    Statement,
 };
 
 use super::WriteTx;
@@ -34,16 +34,25 @@ pub fn record(tx: &WriteTx, e: Event<'_>) {
         before_version: Set(e.before_version),
         after_version: Set(e.after_version),
         detail: Set(e.detail.to_string()),
-        chain_seq: Set(None),
-        chain_hash: Set(None),
     });
 }
 
+/// Inserts a transaction's events and queues them for sealing
+/// (`audit_pending`) in the same statement: on PostgreSQL a data-modifying
+/// `WITH`, on SQLite the insert trigger.
 pub(super) async fn insert_many(db: &impl ConnectionTrait, events: Vec<audit_event::ActiveModel>) -> Result<(), DbErr> {
     if events.is_empty() {
         return Ok(());
     }
-    audit_event::Entity::insert_many(events).exec_without_returning(db).await.map(|_| ())
+    let insert = audit_event::Entity::insert_many(events);
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let Statement { sql, values, db_backend } = insert.build(DbBackend::Postgres);
+            let sql = format!("WITH e AS ({sql} RETURNING id) INSERT INTO audit_pending (event_id) SELECT id FROM e");
+            db.execute_raw(Statement { sql, values, db_backend }).await.map(|_| ())
+        }
+        _ => insert.exec_without_returning(db).await.map(|_| ()),
+    }
 }
 
 pub async fn for_subject(
@@ -76,51 +85,102 @@ pub async fn chain_head(db: &impl ConnectionTrait, lock: bool) -> Result<(i64, S
     Ok((row.try_get("", "seq")?, row.try_get("", "hash")?))
 }
 
-/// Events not yet sealed, oldest id first.
-pub async fn unsealed(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<audit_event::Model>, DbErr> {
+/// Ids of events not yet sealed (queued as they were inserted), oldest
+/// first.
+pub async fn pending(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<i64>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = format!("SELECT event_id FROM audit_pending ORDER BY event_id LIMIT {limit}");
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;
+    rows.iter().map(|r| r.try_get::<i64>("", "event_id")).collect()
+}
+
+/// The events with these ids, by id.
+pub async fn events(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<audit_event::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
     audit_event::Entity::find()
-        .filter(audit_event::Column::ChainSeq.is_null())
+        .filter(audit_event::Column::Id.is_in(ids.iter().copied()))
         .order_by_asc(audit_event::Column::Id)
-        .limit(limit)
         .all(db)
         .await
 }
 
+/// Which of these events already have a link.
+pub async fn linked(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = format!("SELECT event_id FROM audit_links WHERE event_id IN ({})", list.join(", "));
+    let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await?;
+    rows.iter().map(|r| r.try_get::<i64>("", "event_id")).collect()
+}
+
+/// Events without a link, counted from the events themselves (not from the
+/// queue, which someone with write access could empty). A full anti-join:
+/// for the offline walk, not for the hot path.
 pub async fn unsealed_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    audit_event::Entity::find().filter(audit_event::Column::ChainSeq.is_null()).count(db).await
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM audit_events e \
+             WHERE NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.id)",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("count".into()))?;
+    Ok(row.try_get::<i64>("", "n")? as u64)
 }
 
-/// Sealed events after `after_seq`, in chain order.
-pub async fn sealed_after(
-    db: &impl ConnectionTrait,
-    after_seq: i64,
-    limit: u64,
-) -> Result<Vec<audit_event::Model>, DbErr> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::ChainSeq.gt(after_seq))
-        .order_by_asc(audit_event::Column::ChainSeq)
-        .limit(limit)
-        .all(db)
-        .await
+/// One link of the chain: its place, the event it seals and its hash.
+pub struct Link {
+    pub seq: i64,
+    pub event_id: i64,
+    pub hash: String,
 }
 
-/// Records `(id, seq, hash)` links in one statement and moves the head.
-/// Values are integers and hex digests made here, so they are inlined.
-pub async fn seal(tx: &WriteTx, links: &[(i64, i64, String)], at: DateTime<Utc>) -> Result<(), DbErr> {
-    let Some((_, head_seq, head_hash)) = links.last() else { return Ok(()) };
-    debug_assert!(links.iter().all(|(_, _, h)| h.bytes().all(|b| b.is_ascii_hexdigit())));
-    let values: Vec<String> = links.iter().map(|(id, seq, hash)| format!("({id}, {seq}, '{hash}')")).collect();
+/// Links after `after_seq`, in chain order.
+pub async fn links_after(db: &impl ConnectionTrait, after_seq: i64, limit: u64) -> Result<Vec<Link>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = format!("SELECT seq, event_id, hash FROM audit_links WHERE seq > {after_seq} ORDER BY seq LIMIT {limit}");
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Link { seq: r.try_get("", "seq")?, event_id: r.try_get("", "event_id")?, hash: r.try_get("", "hash")? })
+        })
+        .collect()
+}
+
+/// Appends links, takes the events they seal (and any `gone` ids, queued
+/// events that no longer exist) off the queue, and moves the head: one
+/// transaction, so the chain, the queue and the head agree. Values are
+/// integers and hex digests made here, so they are inlined.
+pub async fn seal(tx: &WriteTx, links: &[Link], gone: &[i64], at: DateTime<Utc>) -> Result<(), DbErr> {
+    debug_assert!(links.iter().all(|l| l.hash.bytes().all(|b| b.is_ascii_hexdigit())));
     let backend = tx.get_database_backend();
+    let ids: Vec<String> =
+        links.iter().map(|l| l.event_id).chain(gone.iter().copied()).map(|i| i.to_string()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if !links.is_empty() {
+        let values: Vec<String> = links.iter().map(|l| format!("({}, {}, '{}')", l.seq, l.event_id, l.hash)).collect();
+        tx.execute_raw(Statement::from_string(
+            backend,
+            format!("INSERT INTO audit_links (seq, event_id, hash) VALUES {}", values.join(", ")),
+        ))
+        .await?;
+    }
     tx.execute_raw(Statement::from_string(
         backend,
-        format!(
-            "WITH v(id, seq, hash) AS (VALUES {}) \
-             UPDATE audit_events SET chain_seq = v.seq, chain_hash = v.hash FROM v WHERE audit_events.id = v.id",
-            values.join(", ")
-        ),
+        format!("DELETE FROM audit_pending WHERE event_id IN ({})", ids.join(", ")),
     ))
     .await?;
-    set_chain_head(tx, *head_seq, head_hash, at).await
+    if let Some(head) = links.last() {
+        set_chain_head(tx, head.seq, &head.hash, at).await?;
+    }
+    Ok(())
 }
 
 async fn set_chain_head(tx: &WriteTx, seq: i64, hash: &str, at: DateTime<Utc>) -> Result<(), DbErr> {

@@ -26,14 +26,19 @@ async fn exec(app: &TestApp, sql: &str) {
     db.execute_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await.unwrap();
 }
 
-async fn link(app: &TestApp, seq: i64) -> audit_event::Model {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    audit_event::Entity::find()
-        .filter(audit_event::Column::ChainSeq.eq(seq))
-        .one(app.state.db.conn())
+/// The event sealed at `seq`, and that link's stored hash.
+async fn link(app: &TestApp, seq: i64) -> (audit_event::Model, String) {
+    let db = app.state.db.conn();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT event_id, hash FROM audit_links WHERE seq = {seq}"),
+        ))
         .await
         .unwrap()
-        .unwrap()
+        .unwrap();
+    let id: i64 = row.try_get("", "event_id").unwrap();
+    (audit_event::Entity::find_by_id(id).one(db).await.unwrap().unwrap(), row.try_get("", "hash").unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +65,7 @@ async fn audit_verify_names_the_first_broken_link_after_an_edit_a_deletion_or_a_
 
     // 1. Editing any column of a sealed row breaks exactly that link; putting
     //    the original back mends it (the check is exact, not heuristic).
-    let third = link(&app, 3).await;
+    let (third, _) = link(&app, 3).await;
     exec(&app, &format!("UPDATE audit_events SET actor_id = 'someone-else' WHERE id = {}", third.id)).await;
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 1, "{out}");
@@ -69,34 +74,45 @@ async fn audit_verify_names_the_first_broken_link_after_an_edit_a_deletion_or_a_
     assert_eq!(audit_cli(&app, "verify").await.0, 0);
 
     // Re-hashing the edited row to match does not help: the next link says so.
-    let fifth = link(&app, 5).await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE audit_events SET detail = '{{\"forged\":true}}', chain_hash = '{}' WHERE id = {}",
-            "ab".repeat(32),
-            fifth.id
-        ),
-    )
-    .await;
+    let (fifth, fifth_hash) = link(&app, 5).await;
+    exec(&app, &format!("UPDATE audit_events SET detail = '{{\"forged\":true}}' WHERE id = {}", fifth.id)).await;
+    exec(&app, &format!("UPDATE audit_links SET hash = '{}' WHERE seq = 5", "ab".repeat(32))).await;
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 1);
     assert!(out.contains("link 5 ") && out.contains("was altered"), "{out}");
+    // Deleted and put back (the insert queues it for sealing again; the
+    // sealer sees it is sealed already and leaves the chain as it was).
     audit_event::Entity::delete_by_id(fifth.id).exec(app.state.db.conn()).await.unwrap();
     fifth.clone().into_active_model().reset_all().insert(app.state.db.conn()).await.unwrap();
-    assert_eq!(audit_cli(&app, "verify").await.0, 0, "restored row verifies again");
+    exec(&app, &format!("UPDATE audit_links SET hash = '{fifth_hash}' WHERE seq = 5")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (code, out) = audit_cli(&app, "verify").await;
+    assert_eq!(code, 0, "restored row verifies again: {out}");
+    assert!(out.contains(&format!("audit chain intact: {links} links")), "{out}");
 
-    // 2. Deleting a row in the middle leaves a hole the walk reports.
-    let seventh = link(&app, 7).await;
+    // 2. Deleting an event leaves its link without it; deleting the link
+    //    too leaves a hole. The walk reports either.
+    let (seventh, seventh_hash) = link(&app, 7).await;
     audit_event::Entity::delete_by_id(seventh.id).exec(app.state.db.conn()).await.unwrap();
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 1);
+    assert!(out.contains(&format!("link 7 (audit event {}) has no event: the event was deleted", seventh.id)), "{out}");
+    exec(&app, "DELETE FROM audit_links WHERE seq = 7").await;
+    let (code, out) = audit_cli(&app, "verify").await;
+    assert_eq!(code, 1);
     assert!(out.contains("link 7 is missing: the next sealed link is 8"), "{out}");
-    seventh.into_active_model().reset_all().insert(app.state.db.conn()).await.unwrap();
+    seventh.clone().into_active_model().reset_all().insert(app.state.db.conn()).await.unwrap();
+    exec(&app, &format!("INSERT INTO audit_links (seq, event_id, hash) VALUES (7, {}, '{seventh_hash}')", seventh.id))
+        .await;
     assert_eq!(audit_cli(&app, "verify").await.0, 0);
 
     // 3. Cutting off the newest rows leaves a chain shorter than its head.
-    exec(&app, &format!("DELETE FROM audit_events WHERE chain_seq >= {}", links - 1)).await;
+    exec(
+        &app,
+        &format!("DELETE FROM audit_events WHERE id IN (SELECT event_id FROM audit_links WHERE seq >= {})", links - 1),
+    )
+    .await;
+    exec(&app, &format!("DELETE FROM audit_links WHERE seq >= {}", links - 1)).await;
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 1);
     assert!(
@@ -107,4 +123,89 @@ async fn audit_verify_names_the_first_broken_link_after_an_edit_a_deletion_or_a_
     let (code, head) = audit_cli(&app, "head").await;
     assert_eq!(code, 0);
     assert!(head.starts_with(&format!("{links} ")), "{head}");
+}
+
+/// An upgrade from the schema where links were columns of `audit_events`:
+/// the sealed links move to `audit_links`, the unsealed backlog is queued,
+/// the chain still verifies and the backlog is sealed onto it; a downgrade
+/// puts the links back.
+#[tokio::test]
+async fn upgrading_keeps_the_sealed_chain_and_queues_the_unsealed_backlog() {
+    use entities::{Migrator, MigratorTrait};
+    use greenchannel::{domain::audit_chain::GENESIS, services::audit, store::Db};
+    use sea_orm::ActiveValue::Set;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(u) => fresh_postgres_database(&u).await,
+        Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("upgrade.db").display()),
+    };
+    let db = Db::connect_url(&url, 2, "FULL").await.unwrap();
+    let conn = db.conn();
+    let before = Migrator::migrations().iter().position(|m| m.name() == "m20261125_000001_audit_links").unwrap();
+    Migrator::up(conn, Some(before as u32)).await.unwrap();
+
+    // Six events as the previous release wrote them, the first four sealed.
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-20T08:00:00.123456Z").unwrap().to_utc();
+    let mut prev = GENESIS;
+    for i in 1..=6i64 {
+        let row = audit_event::ActiveModel {
+            id: Default::default(),
+            occurred_at: Set(t0 + chrono::Duration::seconds(i)),
+            actor_role: Set("applicant".into()),
+            actor_id: Set(format!("person-{i}")),
+            channel: Set(Some("dev".into())),
+            action: Set("application.created".into()),
+            subject_type: Set("application".into()),
+            subject_id: Set(format!("app-{i}")),
+            before_version: Set(None),
+            after_version: Set(Some(1)),
+            detail: Set(format!("{{\"n\":{i}}}")),
+        };
+        let model = audit_event::Entity::insert(row).exec_with_returning(conn).await.unwrap();
+        if i <= 4 {
+            prev = audit::link_for(&prev, i, &model);
+            let hash = hex::encode(prev);
+            exec_on(
+                conn,
+                &format!("UPDATE audit_events SET chain_seq = {i}, chain_hash = '{hash}' WHERE id = {}", model.id),
+            )
+            .await;
+            exec_on(conn, &format!("UPDATE audit_chain SET seq = {i}, hash = '{hash}' WHERE id = 1")).await;
+        }
+    }
+
+    Migrator::up(conn, None).await.unwrap();
+    let report = audit::verify_chain(conn).await.unwrap();
+    assert_eq!(report.result.as_ref().map(|v| v.links), Ok(4), "{:?}", report.result);
+    assert_eq!(report.unsealed, 2);
+    assert_eq!(audit::seal_pending(&db, chrono::Utc::now()).await.unwrap(), 2);
+    let report = audit::verify_chain(conn).await.unwrap();
+    assert_eq!(report.result.as_ref().map(|v| v.links), Ok(6), "{:?}", report.result);
+    assert_eq!(report.unsealed, 0);
+    // New events, written the way every service writes them, are queued and
+    // sealed after the carried-over links.
+    let tx = db.write().await.unwrap();
+    let actor = greenchannel::domain::principal::Actor::system();
+    let subject = audit::Subject { kind: "application", id: "app-7" };
+    audit::record(&tx, t0, &actor, "application.created", subject, None, Some(1), serde_json::json!({})).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(audit::seal_pending(&db, chrono::Utc::now()).await.unwrap(), 1);
+    assert_eq!(audit::verify_chain(conn).await.unwrap().result.map(|v| v.links), Ok(7));
+
+    Migrator::down(conn, Some(1)).await.unwrap();
+    let sealed = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_events WHERE chain_seq IS NOT NULL AND chain_hash IS NOT NULL".to_string(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sealed.try_get::<i64>("", "n").unwrap(), 7);
+    db.close().await;
+}
+
+async fn exec_on(db: &impl ConnectionTrait, sql: &str) {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await.unwrap();
 }
