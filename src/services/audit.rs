@@ -5,7 +5,7 @@ use sea_orm::DbErr;
 
 use crate::{
     domain::{audit_chain, principal::Actor},
-    store::{self, WriteTx},
+    store,
 };
 
 pub struct Subject<'a> {
@@ -15,7 +15,7 @@ pub struct Subject<'a> {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
-    tx: &WriteTx,
+    tx: &impl store::audit::AuditLog,
     at: DateTime<Utc>,
     actor: &Actor,
     action: &str,

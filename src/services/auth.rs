@@ -230,15 +230,18 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
     let expires_at = now + Duration::minutes(state.settings.session_ttl_minutes);
     let session_id = Uuid::now_v7();
     let token_hash = credentials::hash(&token);
-    let tx = state.db.write().await?;
     let exp_at = Utc.timestamp_opt(exp, 0).single().unwrap_or(now);
-    if let Err(e) =
-        store::channels::use_assertion(&*tx, channel, &jti, exp_at + Duration::seconds(LEEWAY_SECONDS as i64)).await
-    {
-        return Err(if is_unique_violation(&e) { Error::new(Code::AssertionReplayed) } else { e.into() });
-    }
-    store::sessions::insert(
-        &*tx,
+    // Write-only, so one batch: the replay record, the session, the event.
+    let mut batch = state.db.batch();
+    let backend = batch.backend();
+    batch.push(store::channels::use_assertion(
+        backend,
+        channel,
+        &jti,
+        exp_at + Duration::seconds(LEEWAY_SECONDS as i64),
+    ));
+    batch.push(store::sessions::insert(
+        backend,
         store::sessions::NewSession {
             id: session_id,
             token_hash: &token_hash,
@@ -250,11 +253,10 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
             created_at: now,
             expires_at,
         },
-    )
-    .await?;
+    ));
     let actor = Actor { role: "applicant", id: id_number.to_string(), channel: Some(channel.to_string()) };
     audit::record(
-        &tx,
+        &batch,
         now,
         &actor,
         "session.created",
@@ -264,7 +266,11 @@ pub async fn sign_in(state: &AppState, channel: &str, assertion: &str) -> Result
         json!({ "sub": sub, "jti": jti }),
     )
     .await?;
-    tx.commit().await?;
+    // The only unique key a new session can collide on is the `jti`'s (its
+    // id and token are fresh random values).
+    if let Err(e) = state.db.commit_batch(batch).await {
+        return Err(if is_unique_violation(&e) { Error::new(Code::AssertionReplayed) } else { e.into() });
+    }
     // The first request with the new token is moments away; it need not
     // read back the row just written.
     if state.settings.auth_cache_seconds > 0 {

@@ -323,10 +323,10 @@ fn with_registered_parties(mut form: Form, registered: Option<&Form>) -> Form {
     form
 }
 
-async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form, fresh: bool) -> Result<()> {
+/// The parties as indexed for "applications naming me", once each.
+fn party_rows(form: &Form) -> Vec<store::applications::PartyRow<'_>> {
     let mut seen = std::collections::HashSet::new();
-    let rows = form
-        .parties
+    form.parties
         .iter()
         .filter(|p| seen.insert(p.id_number.as_str()))
         .map(|p| store::applications::PartyRow {
@@ -339,9 +339,7 @@ async fn write_parties(db: &impl ConnectionTrait, id: Uuid, form: &Form, fresh: 
                 .collect::<Vec<_>>()
                 .join(","),
         })
-        .collect::<Vec<_>>();
-    store::applications::replace_parties(db, id, rows, fresh).await?;
-    Ok(())
+        .collect()
 }
 
 #[tracing::instrument(skip_all, fields(kind = form.kind.as_str()))]
@@ -381,13 +379,17 @@ pub async fn create(state: &AppState, a: &Applicant, form: Form) -> Result<Appli
         uscc: None,
         enterprise_id: None,
     };
-    let tx = state.db.write().await?;
-    store::applications::insert(&*tx, row.clone().into()).await?;
-    write_parties(&*tx, id, &form, true).await?;
+    // Write-only, so one batch: the application, its parties, the event.
+    let mut batch = state.db.batch();
+    let backend = batch.backend();
+    batch.push(store::applications::insert(backend, row.clone().into()));
+    if let Some(parties) = store::applications::insert_parties(backend, id, party_rows(&form)) {
+        batch.push(parties);
+    }
 
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
-        &tx,
+        &batch,
         now,
         &actor,
         "application.created",
@@ -397,7 +399,7 @@ pub async fn create(state: &AppState, a: &Applicant, form: Form) -> Result<Appli
         json!({ "kind": form.kind.as_str(), "entity_type": form.entity_type.as_str(), "uscc": form.uscc }),
     )
     .await?;
-    tx.commit().await?;
+    state.db.commit_batch(batch).await?;
     Ok(ApplicationRecord { row, form, signatures: vec![], materials: vec![], registered, notice: None })
 }
 
@@ -467,7 +469,7 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
     }
     transition(&rec, Event::Edit)?;
     let version = new_version(&*tx, &rec, &form, &rec.material_hashes(), now).await?;
-    write_parties(&*tx, id, &form, false).await?;
+    store::applications::replace_parties(&*tx, id, party_rows(&form)).await?;
 
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(

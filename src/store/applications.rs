@@ -4,8 +4,8 @@ use std::sync::LazyLock;
 
 use entities::{application, application_party, material, restriction, signature};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ColumnType, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Query,
+    ActiveValue::Set, ColumnTrait, ColumnType, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -13,8 +13,30 @@ use super::materials::Meta;
 
 pub use entities::application::{ActiveModel as Changes, Model as Row};
 
-pub async fn insert(db: &impl ConnectionTrait, row: application::ActiveModel) -> Result<(), DbErr> {
-    application::Entity::insert(row).exec_without_returning(db).await.map(|_| ())
+/// The insert of a new application, for a batch.
+pub fn insert(backend: DbBackend, row: application::ActiveModel) -> Statement {
+    application::Entity::insert(row).build(backend)
+}
+
+/// The insert of a new application's parties, for a batch; `None` when
+/// there are none.
+pub fn insert_parties(backend: DbBackend, application_id: Uuid, parties: Vec<PartyRow<'_>>) -> Option<Statement> {
+    if parties.is_empty() {
+        return None;
+    }
+    Some(application_party::Entity::insert_many(party_rows(application_id, parties)).build(backend))
+}
+
+fn party_rows(
+    application_id: Uuid,
+    parties: Vec<PartyRow<'_>>,
+) -> impl Iterator<Item = application_party::ActiveModel> {
+    parties.into_iter().map(move |p| application_party::ActiveModel {
+        application_id: Set(application_id),
+        id_number: Set(p.id_number.to_string()),
+        name: Set(p.name.to_string()),
+        roles: Set(p.roles),
+    })
 }
 
 /// Holds the application's row lock until the transaction ends (PostgreSQL),
@@ -137,29 +159,23 @@ pub struct PartyRow<'a> {
 
 /// Writes the parties of an application, replacing any earlier list
 /// (`fresh`: the application was just created, there is none).
+/// Replaces an application's parties after an edit.
 pub async fn replace_parties(
     db: &impl ConnectionTrait,
     application_id: Uuid,
     parties: Vec<PartyRow<'_>>,
-    fresh: bool,
 ) -> Result<(), DbErr> {
-    if !fresh {
-        application_party::Entity::delete_many()
-            .filter(application_party::Column::ApplicationId.eq(application_id))
-            .exec(db)
-            .await?;
-    }
-
+    application_party::Entity::delete_many()
+        .filter(application_party::Column::ApplicationId.eq(application_id))
+        .exec(db)
+        .await?;
     if parties.is_empty() {
         return Ok(());
     }
-    let rows = parties.into_iter().map(|p| application_party::ActiveModel {
-        application_id: Set(application_id),
-        id_number: Set(p.id_number.to_string()),
-        name: Set(p.name.to_string()),
-        roles: Set(p.roles),
-    });
-    application_party::Entity::insert_many(rows).exec_without_returning(db).await.map(|_| ())
+    application_party::Entity::insert_many(party_rows(application_id, parties))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
 }
 
 pub struct NewSignature<'a> {

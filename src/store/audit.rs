@@ -21,7 +21,18 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
-pub fn record(tx: &WriteTx, e: Event<'_>) {
+/// Where a use case's audit events wait until they commit with it.
+pub trait AuditLog {
+    fn audit(&self, event: audit_event::ActiveModel);
+}
+
+impl AuditLog for WriteTx {
+    fn audit(&self, event: audit_event::ActiveModel) {
+        WriteTx::audit(self, event)
+    }
+}
+
+pub fn record(tx: &impl AuditLog, e: Event<'_>) {
     tx.audit(audit_event::ActiveModel {
         id: Default::default(),
         occurred_at: Set(e.at),

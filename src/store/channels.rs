@@ -1,7 +1,9 @@
 //! Registered mobile channels and the assertion ids they have used.
 use chrono::{DateTime, Utc};
 use entities::{channel, used_assertion};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Statement,
+};
 
 pub async fn find_enabled(db: &impl ConnectionTrait, id: &str) -> Result<Option<channel::Model>, DbErr> {
     channel::Entity::find_by_id(id.to_string()).filter(channel::Column::DisabledAt.is_null()).one(db).await
@@ -43,19 +45,15 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<channel::Model>, DbEr
     channel::Entity::find().all(db).await
 }
 
-/// Records a `jti` as used; a unique violation means it was used before.
-pub async fn use_assertion(
-    db: &impl ConnectionTrait,
-    channel_id: &str,
-    jti: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+/// Records a `jti` as used (for a batch); a unique violation means it was
+/// used before.
+pub fn use_assertion(backend: DbBackend, channel_id: &str, jti: &str, expires_at: DateTime<Utc>) -> Statement {
     let am = used_assertion::ActiveModel {
         channel_id: Set(channel_id.to_string()),
         jti: Set(jti.to_string()),
         expires_at: Set(expires_at),
     };
-    used_assertion::Entity::insert(am).exec_without_returning(db).await.map(|_| ())
+    used_assertion::Entity::insert(am).build(backend)
 }
 
 /// Forgets `jti`s whose assertions have expired anyway.

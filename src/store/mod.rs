@@ -25,6 +25,7 @@ use crate::config::Settings;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;
+pub mod batch;
 pub mod bulk;
 pub mod channels;
 pub mod display_urls;

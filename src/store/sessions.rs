@@ -1,7 +1,10 @@
 //! Applicant sessions, looked up by the hash of their bearer token.
 use chrono::{DateTime, Utc};
 use entities::session;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Statement,
+    sea_query::Expr,
+};
 use uuid::Uuid;
 
 pub struct NewSession<'a> {
@@ -16,7 +19,8 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn insert(db: &impl ConnectionTrait, s: NewSession<'_>) -> Result<(), DbErr> {
+/// The insert, for a batch.
+pub fn insert(backend: DbBackend, s: NewSession<'_>) -> Statement {
     let am = session::ActiveModel {
         id: Set(s.id),
         token_hash: Set(s.token_hash.to_string()),
@@ -29,7 +33,7 @@ pub async fn insert(db: &impl ConnectionTrait, s: NewSession<'_>) -> Result<(), 
         expires_at: Set(s.expires_at),
         revoked_at: Set(None),
     };
-    session::Entity::insert(am).exec_without_returning(db).await.map(|_| ())
+    session::Entity::insert(am).build(backend)
 }
 
 /// A session that is neither revoked nor expired at `now`.

@@ -3,6 +3,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{SigningKey, pkcs8::EncodePrivateKey};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -79,9 +80,23 @@ async fn an_assertion_valid_for_more_than_ten_minutes_is_refused() {
 #[tokio::test]
 async fn a_replayed_assertion_is_refused() {
     let app = spawn_app().await;
-    let a = app.assertion(&Person::new("孙八"), |_| {});
+    let p = Person::new("孙八");
+    let a = app.assertion(&p, |_| {});
     assert_eq!(app.sign_in_with("dev", &a).await.status, 201);
     app.sign_in_with("dev", &a).await.problem(401, "assertion_replayed");
+    // The refused sign-in wrote nothing: its session, replay record and
+    // audit event commit together or not at all.
+    let db = app.state.db.conn();
+    let count = |sql: String| async move {
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    let id = &p.id_number;
+    assert_eq!(count(format!("SELECT COUNT(*) AS n FROM sessions WHERE id_number = '{id}'")).await, 1);
+    let events =
+        format!("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'session.created' AND actor_id = '{id}'");
+    assert_eq!(count(events).await, 1);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM used_assertions".into()).await, 1);
 }
 
 #[tokio::test]
