@@ -383,6 +383,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 AuditCommand::Verify => {
                     let report = services::audit::verify_chain(db.conn()).await?;
                     let code = match &report.result {
+                        Ok(_) if report.unqueued > 0 => {
+                            println!(
+                                "audit trail incomplete: {} events are neither sealed nor queued for sealing \
+                                 (written around the service, or taken off the queue); `audit seal` queues and seals them",
+                                report.unqueued
+                            );
+                            1
+                        }
                         Ok(v) => {
                             println!(
                                 "audit chain intact: {} links, head {}; {} events not yet sealed",
@@ -401,6 +409,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     std::process::exit(code);
                 }
                 AuditCommand::Seal => {
+                    let queued = store::audit::queue_unqueued(db.conn()).await?;
+                    if queued > 0 {
+                        println!("queued {queued} events that were neither sealed nor queued");
+                    }
                     let n = services::audit::seal_pending(&db, chrono::Utc::now()).await?;
                     println!("sealed {n} events");
                 }

@@ -88,6 +88,9 @@ pub struct ChainReport {
     pub result: Result<audit_chain::Verified, audit_chain::Break>,
     /// Events committed but not yet sealed (not covered by the check).
     pub unsealed: u64,
+    /// Of those, events not queued for sealing either: the service never
+    /// leaves any, so they were written around it or taken off the queue.
+    pub unqueued: u64,
 }
 
 /// Re-computes every link from the stored events, in pages, and compares
@@ -98,6 +101,7 @@ pub async fn verify_chain(db: &impl sea_orm::ConnectionTrait) -> Result<ChainRep
     // between are then both counted and walked, never neither, so "0
     // unsealed" means every event committed before the call was verified.
     let unsealed = store::audit::unsealed_count(db).await?;
+    let unqueued = store::audit::unqueued_count(db).await?;
     // Head next: links sealed while we walk lie beyond it and are ignored.
     let (head_seq, head_hash) = store::audit::chain_head(db, false).await?;
     let head_hash = parse_link(&head_hash).map_err(|e| DbErr::Custom(format!("audit chain head: {e}")))?;
@@ -126,7 +130,7 @@ pub async fn verify_chain(db: &impl sea_orm::ConnectionTrait) -> Result<ChainRep
             break walker.finish(head_seq, &head_hash);
         }
     };
-    Ok(ChainReport { result, unsealed })
+    Ok(ChainReport { result, unsealed, unqueued })
 }
 
 /// Seals new events every `audit_seal_ms` until stopped. Every instance runs

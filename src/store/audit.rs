@@ -144,6 +144,28 @@ pub async fn unsealed_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     Ok(row.try_get::<i64>("", "n")? as u64)
 }
 
+/// Events with neither a link nor a place in the queue. The service never
+/// leaves one (an event is queued by the statement that inserts it and
+/// leaves the queue in the transaction that links it), so any are events
+/// written around it or taken off the queue.
+pub async fn unqueued_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) AS n {UNQUEUED}")))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("count".into()))?;
+    Ok(row.try_get::<i64>("", "n")? as u64)
+}
+
+/// Queues the [`unqueued_count`] events, so the sealer appends them.
+pub async fn queue_unqueued(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let sql = format!("INSERT INTO audit_pending (event_id) SELECT e.id {UNQUEUED}");
+    Ok(db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await?.rows_affected())
+}
+
+const UNQUEUED: &str = "FROM audit_events e \
+     WHERE NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.id) \
+     AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.event_id = e.id)";
+
 /// One link of the chain: its place, the event it seals and its hash.
 pub struct Link {
     pub seq: i64,

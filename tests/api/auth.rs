@@ -214,3 +214,39 @@ async fn a_reviewer_key_needs_a_real_county() {
     r.problem(422, "validation_failed");
     assert_eq!(r.fields(), vec![("authority".to_string(), "unknown_division".to_string())]);
 }
+
+/// A batch (what a sign-in or a new draft commits) is all or nothing: when
+/// a later part fails, the parts before it and its audit event are gone too.
+#[tokio::test]
+async fn a_batch_whose_later_part_fails_writes_none_of_it() {
+    use greenchannel::{
+        domain::principal::Actor,
+        services::audit::{self, Subject},
+        store::channels::use_assertion,
+    };
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let exp = chrono::Utc::now() + chrono::Duration::minutes(5);
+    let mut first = db.batch();
+    first.push(use_assertion(first.backend(), "dev", "taken", exp));
+    db.commit_batch(first).await.unwrap();
+
+    let mut batch = db.batch();
+    let backend = batch.backend();
+    batch.push(use_assertion(backend, "dev", "fresh", exp));
+    batch.push(use_assertion(backend, "dev", "taken", exp));
+    let subject = Subject { kind: "test", id: "batch" };
+    audit::record(&batch, chrono::Utc::now(), &Actor::system(), "test.batch", subject, None, None, json!({}))
+        .await
+        .unwrap();
+    assert!(db.commit_batch(batch).await.is_err());
+
+    let conn = db.conn();
+    let count = |sql: &'static str| async move {
+        let row = conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    assert_eq!(count("SELECT COUNT(*) AS n FROM used_assertions WHERE jti = 'fresh'").await, 0);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'test.batch'").await, 0);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM used_assertions WHERE jti = 'taken'").await, 1);
+}

@@ -12,13 +12,25 @@ use crate::helpers::*;
 /// Runs `greenchannel audit <cmd>` against the app's database, as an
 /// operator would: (exit status, stdout).
 async fn audit_cli(app: &TestApp, cmd: &str) -> (i32, String) {
+    let url = app.state.settings.database_url.as_ref().map(|u| u.expose_secret().to_string());
+    audit_cli_at(&app.state.settings.data_dir, url.as_deref(), cmd).await
+}
+
+/// The same against a data directory (SQLite's `greenchannel.db`) or a URL.
+async fn audit_cli_at(data_dir: &std::path::Path, url: Option<&str>, cmd: &str) -> (i32, String) {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_greenchannel"));
-    c.args(["audit", cmd]).env("GREENCHANNEL_DATA_DIR", &app.state.settings.data_dir).env("RUST_LOG", "error");
-    if let Some(u) = &app.state.settings.database_url {
-        c.env("DATABASE_URL", u.expose_secret());
+    c.args(["audit", cmd]).env("GREENCHANNEL_DATA_DIR", data_dir).env("RUST_LOG", "error");
+    if let Some(u) = url {
+        c.env("DATABASE_URL", u);
     }
     let out = c.output().await.unwrap();
     (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let db = app.state.db.conn();
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_string())).await.unwrap();
+    row.unwrap().try_get("", "n").unwrap()
 }
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -80,12 +92,19 @@ async fn audit_verify_names_the_first_broken_link_after_an_edit_a_deletion_or_a_
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 1);
     assert!(out.contains("link 5 ") && out.contains("was altered"), "{out}");
-    // Deleted and put back (the insert queues it for sealing again; the
-    // sealer sees it is sealed already and leaves the chain as it was).
+    // Deleted and put back (on SQLite the insert trigger queues it for
+    // sealing again; the sealer sees it is sealed already, takes it off the
+    // queue and leaves the chain as it was).
     audit_event::Entity::delete_by_id(fifth.id).exec(app.state.db.conn()).await.unwrap();
     fifth.clone().into_active_model().reset_all().insert(app.state.db.conn()).await.unwrap();
     exec(&app, &format!("UPDATE audit_links SET hash = '{fifth_hash}' WHERE seq = 5")).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..100 {
+        if count(&app, "SELECT COUNT(*) AS n FROM audit_pending").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM audit_pending").await, 0);
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 0, "restored row verifies again: {out}");
     assert!(out.contains(&format!("audit chain intact: {links} links")), "{out}");
@@ -101,9 +120,10 @@ async fn audit_verify_names_the_first_broken_link_after_an_edit_a_deletion_or_a_
     let (code, out) = audit_cli(&app, "verify").await;
     assert_eq!(code, 1);
     assert!(out.contains("link 7 is missing: the next sealed link is 8"), "{out}");
-    seventh.clone().into_active_model().reset_all().insert(app.state.db.conn()).await.unwrap();
+    // The link goes back first, so the sealer finds the event sealed.
     exec(&app, &format!("INSERT INTO audit_links (seq, event_id, hash) VALUES (7, {}, '{seventh_hash}')", seventh.id))
         .await;
+    seventh.clone().into_active_model().reset_all().insert(app.state.db.conn()).await.unwrap();
     assert_eq!(audit_cli(&app, "verify").await.0, 0);
 
     // 3. Cutting off the newest rows leaves a chain shorter than its head.
@@ -136,10 +156,12 @@ async fn upgrading_keeps_the_sealed_chain_and_queues_the_unsealed_backlog() {
     use sea_orm::ActiveValue::Set;
 
     let dir = tempfile::tempdir().unwrap();
-    let url = match std::env::var("TEST_DATABASE_URL") {
-        Ok(u) => fresh_postgres_database(&u).await,
-        Err(_) => format!("sqlite://{}?mode=rwc", dir.path().join("upgrade.db").display()),
+    let pg = match std::env::var("TEST_DATABASE_URL") {
+        Ok(u) => Some(fresh_postgres_database(&u).await),
+        Err(_) => None,
     };
+    let url =
+        pg.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.path().join("greenchannel.db").display()));
     let db = Db::connect_url(&url, 2, "FULL").await.unwrap();
     let conn = db.conn();
     let before = Migrator::migrations().iter().position(|m| m.name() == "m20261125_000001_audit_links").unwrap();
@@ -193,6 +215,25 @@ async fn upgrading_keeps_the_sealed_chain_and_queues_the_unsealed_backlog() {
     assert_eq!(audit::seal_pending(&db, chrono::Utc::now()).await.unwrap(), 1);
     assert_eq!(audit::verify_chain(conn).await.unwrap().result.map(|v| v.links), Ok(7));
 
+    // An event written around the service (not queued on PostgreSQL; queued
+    // by the trigger on SQLite and then taken off the queue) is neither
+    // sealed nor queued: `audit verify` fails on it, `audit seal` mends it.
+    let mut around = audit_event::Entity::find().one(conn).await.unwrap().unwrap().into_active_model();
+    around.id = Default::default();
+    around.actor_id = Set("written-around".into());
+    let around = around.insert(conn).await.unwrap();
+    exec_on(conn, &format!("DELETE FROM audit_pending WHERE event_id = {}", around.id)).await;
+    assert_eq!(audit::verify_chain(conn).await.unwrap().unqueued, 1);
+    let (code, out) = audit_cli_at(dir.path(), pg.as_deref(), "verify").await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 events are neither sealed nor queued"), "{out}");
+    let (code, out) = audit_cli_at(dir.path(), pg.as_deref(), "seal").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("queued 1 events") && out.contains("sealed 1 events"), "{out}");
+    let (code, out) = audit_cli_at(dir.path(), pg.as_deref(), "verify").await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("audit chain intact: 8 links"), "{out}");
+
     Migrator::down(conn, Some(1)).await.unwrap();
     let sealed = conn
         .query_one_raw(Statement::from_string(
@@ -202,7 +243,7 @@ async fn upgrading_keeps_the_sealed_chain_and_queues_the_unsealed_backlog() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(sealed.try_get::<i64>("", "n").unwrap(), 7);
+    assert_eq!(sealed.try_get::<i64>("", "n").unwrap(), 8);
     db.close().await;
 }
 

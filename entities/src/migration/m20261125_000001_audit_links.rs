@@ -13,6 +13,13 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Instances of the previous release must be stopped first: they
+        // write the columns dropped here. The lock (PostgreSQL runs a
+        // migration in a transaction; SQLite has one writer) makes sure no
+        // event is sealed or committed between the two copies below.
+        if m.get_database_backend() == DbBackend::Postgres {
+            m.get_connection().execute_unprepared("LOCK TABLE audit_chain, audit_events IN EXCLUSIVE MODE").await?;
+        }
         // No foreign keys: a link must outlive a deleted event, so that the
         // deletion shows when the chain is walked.
         m.create_table(
