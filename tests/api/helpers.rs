@@ -343,6 +343,14 @@ impl TestApp {
         }
     }
 
+    /// `p` signs in, drafts `form` and signs it alone: (token, application id).
+    pub async fn signed_draft(&self, p: &Person, form: &Value) -> (String, String) {
+        let t = self.sign_in(p).await;
+        let id = self.post("/api/v1/applications", &t, form).await.ok()["id"].as_str().unwrap().to_string();
+        self.sign_all(&id, &[p]).await;
+        (t, id)
+    }
+
     pub async fn submit(&self, token: &str, id: &str) -> Resp {
         self.request(
             Method::POST,

@@ -467,12 +467,7 @@ async fn a_restricted_person_blocks_submission_and_restrictions_import_from_csv(
         .post("/api/v1/admin/restrictions", &admin, &json!({ "kind": "person", "id_number": barred.id_number, "reason": "失信被执行人", "source": "最高人民法院失信被执行人名单", "listed_on": "2026-01-01" }))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let t = app.sign_in(&barred).await;
-    let id = app.post("/api/v1/applications", &t, &online_shop_form(&barred, None)).await.ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.sign_all(&id, &[&barred]).await;
+    let (t, id) = app.signed_draft(&barred, &online_shop_form(&barred, None)).await;
     let refused = app.submit(&t, &id).await;
     refused.problem(409, "party_restricted");
     assert_eq!(refused.fields(), vec![("parties[0]".to_string(), "party_restricted".to_string())]);
@@ -494,12 +489,7 @@ async fn a_restricted_person_blocks_submission_and_restrictions_import_from_csv(
     let imported = app.post("/api/v1/admin/restrictions/import", &admin, &json!({ "csv": csv })).await;
     assert_eq!(imported.status, 201, "{}", imported.text);
     assert_eq!(imported.body["ids"].as_array().unwrap().len(), 2);
-    let t = app.sign_in(&other).await;
-    let id = app.post("/api/v1/applications", &t, &online_shop_form(&other, None)).await.ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.sign_all(&id, &[&other]).await;
+    let (t, id) = app.signed_draft(&other, &online_shop_form(&other, None)).await;
     app.submit(&t, &id).await.problem(409, "party_restricted");
 
     // Only a restriction in force today counts: not one that has expired,
@@ -511,12 +501,7 @@ async fn a_restricted_person_blocks_submission_and_restrictions_import_from_csv(
             .post("/api/v1/admin/restrictions", &admin, &json!({ "kind": "person", "id_number": p.id_number, "reason": "失信", "source": "信用中国", "listed_on": listed_on, "expires_on": expires_on }))
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
-        let t = app.sign_in(&p).await;
-        let id = app.post("/api/v1/applications", &t, &online_shop_form(&p, None)).await.ok()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        app.sign_all(&id, &[&p]).await;
+        let (t, id) = app.signed_draft(&p, &online_shop_form(&p, None)).await;
         assert_eq!(app.submit(&t, &id).await.ok()["status"], "submitted", "{name}");
     }
     let broken = app
