@@ -76,7 +76,7 @@ fn name_check_against_database(c: &mut Criterion) {
                 let authority = if i % 2 == 0 { "610727" } else { "610726" };
                 let full = format!("略阳县{trade}{industry}店");
                 store::names::insert(
-                    &*tx,
+                    &tx,
                     store::names::NewName {
                         authority,
                         full_name: &full,
@@ -139,7 +139,7 @@ fn uscc_allocation(c: &mut Criterion) {
     c.bench_function("uscc/allocate_in_transaction_sqlite", |b| {
         b.to_async(&rt).iter(|| async {
             let tx = db.write().await.unwrap();
-            let code = services::issuance::allocate_uscc(&db, &*tx, &form).await.unwrap();
+            let code = services::issuance::allocate_uscc(&db, &tx, &form).await.unwrap();
             tx.commit().await.unwrap();
             code
         })

@@ -209,7 +209,7 @@ async fn webhooks(state: &greenchannel::state::AppState, n: u64) -> f64 {
     let now = chrono::Utc::now();
     let tx = state.db.write().await.unwrap();
     greenchannel::store::notifications::upsert_department(
-        &*tx,
+        &tx,
         entities::department::Model {
             code: "BENCH".into(),
             name: "基准部门".into(),

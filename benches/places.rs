@@ -38,7 +38,7 @@ fn places(c: &mut Criterion) {
         let now = Utc::now();
         let tx = db.write().await.unwrap();
         let addr = store::places::find_or_create_address(
-            &*tx,
+            &tx,
             "610727001",
             "610727",
             "滨江路1号产业园",
@@ -66,7 +66,7 @@ fn places(c: &mut Criterion) {
             })
             .collect();
         for chunk in rows.chunks(500) {
-            entities::occupancy::Entity::insert_many(chunk.to_vec()).exec_without_returning(&*tx).await.unwrap();
+            entities::occupancy::Entity::insert_many(chunk.to_vec()).exec_without_returning(&tx).await.unwrap();
         }
         tx.commit().await.unwrap();
         // As autovacuum would by now: fresh statistics for the planner.

@@ -45,7 +45,7 @@ pub async fn add_restrictions(state: &AppState, actor: &Actor, rs: Vec<NewRestri
             RestrictedSubject::Enterprise(u) => ("enterprise", u.to_string()),
         };
         store::restrictions::insert(
-            &*tx,
+            &tx,
             entities::restriction::ActiveModel {
                 id: Set(id),
                 subject_kind: Set(kind.into()),
@@ -81,7 +81,7 @@ pub async fn add_restrictions(state: &AppState, actor: &Actor, rs: Vec<NewRestri
 pub async fn lift_restriction(state: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
     let now = state.now();
     let tx = state.db.write().await?;
-    if !store::restrictions::lift(&*tx, id, now).await? {
+    if !store::restrictions::lift(&tx, id, now).await? {
         return Err(Error::not_found());
     }
     audit::record(
@@ -112,13 +112,13 @@ pub async fn set_abnormal(
     }
     let now = state.now();
     let tx = state.db.write().await?;
-    let ent = store::enterprises::lock_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    let ent = store::enterprises::lock_by_uscc(&tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     let mut am: entities::enterprise::ActiveModel = ent.clone().into();
     am.abnormal = Set(abnormal);
     am.abnormal_reason = Set(if abnormal { reason.clone() } else { None });
     am.abnormal_since = Set(if abnormal { Some(ent.abnormal_since.unwrap_or(now)) } else { None });
     am.updated_at = Set(now);
-    store::enterprises::update(&*tx, am).await?;
+    store::enterprises::update(&tx, am).await?;
     super::events::record(
         &tx,
         uscc.as_str(),
@@ -139,7 +139,7 @@ pub async fn set_abnormal(
         json!({ "reason": reason }),
     )
     .await?;
-    let row = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    let row = store::enterprises::find_by_uscc(&tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(row)
 }
@@ -151,7 +151,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
     }
     let now = state.now();
     let tx = state.db.write().await?;
-    let ent = store::enterprises::lock_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    let ent = store::enterprises::lock_by_uscc(&tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     if ent.status != "active" {
         return Err(Error::new(Code::InvalidState)
             .detail(format!("当前状态为 {}", ent.status), format!("The enterprise is {}", ent.status)));
@@ -161,7 +161,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
     am.revoked_at = Set(Some(now));
     am.revocation_reason = Set(Some(reason.clone()));
     am.updated_at = Set(now);
-    store::enterprises::update(&*tx, am).await?;
+    store::enterprises::update(&tx, am).await?;
     super::events::record(
         &tx,
         uscc.as_str(),
@@ -181,7 +181,7 @@ pub async fn revoke(state: &AppState, actor: &Actor, uscc: &Uscc, reason: String
         json!({ "reason": reason }),
     )
     .await?;
-    let row = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    let row = store::enterprises::find_by_uscc(&tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(row)
 }

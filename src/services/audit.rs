@@ -52,17 +52,17 @@ pub async fn seal_pending(db: &store::Db, now: DateTime<Utc>) -> Result<u64, DbE
     }
     loop {
         let tx = db.write().await?;
-        let (seq, hash) = store::audit::chain_head(&*tx, true).await?;
-        let ids = store::audit::pending(&*tx, PAGE).await?;
+        let (seq, hash) = store::audit::chain_head(&tx, true).await?;
+        let ids = store::audit::pending(&tx, PAGE).await?;
         if ids.is_empty() {
             return Ok(sealed);
         }
         // Only a direct edit of the database queues an event that is gone
         // or one already sealed (deleted and put back): such ids leave the
         // queue unsealed, and the chain walk shows what happened.
-        let linked = store::audit::linked(&*tx, &ids).await?;
+        let linked = store::audit::linked(&tx, &ids).await?;
         let rows: Vec<_> =
-            store::audit::events(&*tx, &ids).await?.into_iter().filter(|r| !linked.contains(&r.id)).collect();
+            store::audit::events(&tx, &ids).await?.into_iter().filter(|r| !linked.contains(&r.id)).collect();
         let gone: Vec<i64> = ids.iter().copied().filter(|id| !rows.iter().any(|r| r.id == *id)).collect();
         if !gone.is_empty() {
             tracing::warn!(events = ?gone, "queued audit events missing or already sealed; not sealed again");

@@ -345,7 +345,7 @@ async fn lookup(state: &AppState, token: &str, hash: &str, now: DateTime<Utc>) -
 pub async fn sign_out(state: &AppState, applicant: &Applicant) -> Result<()> {
     let now = state.now();
     let tx = state.db.write().await?;
-    store::sessions::revoke(&*tx, applicant.session_id, now).await?;
+    store::sessions::revoke(&tx, applicant.session_id, now).await?;
     let actor =
         Actor { role: "applicant", id: applicant.id_number.to_string(), channel: Some(applicant.channel_id.clone()) };
     audit::record(
@@ -422,7 +422,7 @@ pub async fn create_api_key(state: &AppState, actor: &Actor, k: NewApiKey) -> Re
     let name = k.name.clone().unwrap_or_else(|| format!("{} key", k.role));
     let tx = state.db.write().await?;
     store::api_keys::insert(
-        &*tx,
+        &tx,
         store::api_keys::NewKey {
             id,
             key_hash: &credentials::hash(&key),
@@ -456,7 +456,7 @@ pub async fn create_api_key(state: &AppState, actor: &Actor, k: NewApiKey) -> Re
 pub async fn revoke_api_key(state: &AppState, actor: &Actor, id: Uuid) -> Result<()> {
     let now = state.now();
     let tx = state.db.write().await?;
-    if !store::api_keys::revoke(&*tx, id, now).await? {
+    if !store::api_keys::revoke(&tx, id, now).await? {
         return Err(Error::not_found());
     }
     audit::record(
@@ -490,7 +490,7 @@ pub async fn register_channel(state: &AppState, actor: &Actor, id: &str, name: &
     let (alg, material) = key.stored();
     let now = state.now();
     let tx = state.db.write().await?;
-    store::channels::upsert(&*tx, id, name, alg, &material, now).await?;
+    store::channels::upsert(&tx, id, name, alg, &material, now).await?;
     audit::record(
         &tx,
         now,

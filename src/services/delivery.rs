@@ -107,12 +107,12 @@ async fn record(state: &AppState, instance: &str, outcomes: &[Outcome]) -> Resul
     let now = state.now();
     let tx = state.db.write().await?;
     let ok: Vec<i64> = outcomes.iter().filter(|o| o.ok()).map(|o| o.id).collect();
-    store::outbox::delivered(&*tx, instance, &ok, now).await?;
+    store::outbox::delivered(&tx, instance, &ok, now).await?;
     for o in outcomes.iter().filter(|o| !o.ok()) {
         let retry_at = (o.attempt < state.settings.delivery_max_attempts).then(|| {
             now + chrono::Duration::from_std(backoff(state.settings.delivery_backoff_ms, o.attempt)).unwrap_or_default()
         });
-        store::outbox::failed(&*tx, instance, o.id, o.error.as_deref().unwrap_or("failed"), retry_at).await?;
+        store::outbox::failed(&tx, instance, o.id, o.error.as_deref().unwrap_or("failed"), retry_at).await?;
     }
     let actor = Actor { role: "system", id: format!("delivery:{instance}"), channel: None };
     let attempts = outcomes
@@ -128,7 +128,7 @@ async fn record(state: &AppState, instance: &str, outcomes: &[Outcome]) -> Resul
             duration_ms: Set(o.elapsed.as_millis().min(i32::MAX as u128) as i32),
         })
         .collect();
-    store::outbox::record_attempts(&*tx, attempts).await?;
+    store::outbox::record_attempts(&tx, attempts).await?;
     for o in outcomes {
         let dead = !o.ok() && o.attempt >= state.settings.delivery_max_attempts;
         audit::record(
@@ -159,7 +159,7 @@ pub async fn run_once(state: &AppState, client: &reqwest::Client, instance: &str
     let lease = now + chrono::Duration::seconds(state.settings.delivery_lease_seconds);
     let batch = {
         let tx = state.db.write().await?;
-        let rows = store::outbox::claim(&*tx, instance, now, lease, state.settings.delivery_batch).await?;
+        let rows = store::outbox::claim(&tx, instance, now, lease, state.settings.delivery_batch).await?;
         tx.commit().await?;
         rows
     };

@@ -39,7 +39,7 @@ pub async fn create(state: &AppState, actor: &Actor, h: NewHost) -> Result<(Host
     let id = Uuid::now_v7();
     let types: Vec<&str> = h.entity_types.iter().map(|t| t.as_str()).collect();
     store::places::insert_host(
-        &*tx,
+        &tx,
         entities::address_host::ActiveModel {
             id: Set(id),
             name: Set(h.name.clone()),
@@ -65,7 +65,7 @@ pub async fn create(state: &AppState, actor: &Actor, h: NewHost) -> Result<(Host
         json!({ "name": h.name, "address_id": addr.id, "capacity": h.capacity }),
     )
     .await?;
-    let host = store::places::host(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let host = store::places::host(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok((host, addr))
 }
@@ -101,14 +101,14 @@ pub async fn get(state: &AppState, p: &Principal, id: Uuid) -> Result<HostRecord
 pub async fn close(state: &AppState, actor: &Actor, id: Uuid) -> Result<Vec<OccupancyRow>> {
     let now = state.now();
     let tx = state.db.write().await?;
-    if !store::places::close_host(&*tx, id, now).await? {
-        return Err(if store::places::host(&*tx, id).await?.is_some() {
+    if !store::places::close_host(&tx, id, now).await? {
+        return Err(if store::places::host(&tx, id).await?.is_some() {
             Error::new(Code::InvalidState).detail("该托管地址已关闭", "The host is already closed")
         } else {
             Error::not_found()
         });
     }
-    let occupants = store::places::occupants(&*tx, None, Some(id), &["reserved", "active"], None, 100_000).await?;
+    let occupants = store::places::occupants(&tx, None, Some(id), &["reserved", "active"], None, 100_000).await?;
     audit::record(
         &tx,
         now,
@@ -190,7 +190,7 @@ pub async fn confirm(state: &AppState, p: &Principal, occupancy_id: Uuid) -> Res
     let StaffRole::Host { id: host_id } = s.role else { return Err(Error::new(Code::Forbidden)) };
     let now = state.now();
     let tx = state.db.write().await?;
-    if !store::places::confirm_occupancy(&*tx, host_id, occupancy_id, now).await? {
+    if !store::places::confirm_occupancy(&tx, host_id, occupancy_id, now).await? {
         return Err(Error::not_found());
     }
     audit::record(

@@ -55,7 +55,7 @@ impl Idem {
 
     pub async fn remember(
         &self,
-        db: &impl ConnectionTrait,
+        db: &store::WriteTx,
         status: u16,
         body: &str,
         now: chrono::DateTime<chrono::Utc>,

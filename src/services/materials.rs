@@ -47,11 +47,11 @@ pub async fn upload(state: &AppState, a: &Applicant, id: Uuid, up: Upload) -> Re
     let sha = hex::encode(Sha256::digest(&up.bytes));
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = registration::load_own(&*tx, a, id).await?;
+    let rec = registration::load_own(&tx, a, id).await?;
     registration::transition(&rec, Event::Edit)?;
     let material_id = Uuid::now_v7();
     store::materials::insert(
-        &*tx,
+        &tx,
         entities::material::ActiveModel {
             id: Set(material_id),
             application_id: Set(id),
@@ -67,7 +67,7 @@ pub async fn upload(state: &AppState, a: &Applicant, id: Uuid, up: Upload) -> Re
     .await?;
     let mut hashes = rec.material_hashes();
     hashes.push(&sha);
-    let version = registration::new_version(&*tx, &rec, &rec.form, &hashes, now).await?;
+    let version = registration::new_version(&tx, &rec, &rec.form, &hashes, now).await?;
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
         &tx,
@@ -80,7 +80,7 @@ pub async fn upload(state: &AppState, a: &Applicant, id: Uuid, up: Upload) -> Re
         json!({ "material_id": material_id, "kind": up.kind.as_str(), "sha256": sha, "media_type": media.as_str() }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok((rec, material_id))
 }
@@ -88,13 +88,13 @@ pub async fn upload(state: &AppState, a: &Applicant, id: Uuid, up: Upload) -> Re
 pub async fn remove(state: &AppState, a: &Applicant, id: Uuid, material_id: Uuid) -> Result<ApplicationRecord> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = registration::load_own(&*tx, a, id).await?;
+    let rec = registration::load_own(&tx, a, id).await?;
     registration::transition(&rec, Event::Edit)?;
-    if !store::materials::delete(&*tx, id, material_id).await? {
+    if !store::materials::delete(&tx, id, material_id).await? {
         return Err(Error::field(Code::NotFound, FieldError::new("material_id", "not_found")));
     }
     let hashes: Vec<&str> = rec.materials.iter().filter(|m| m.id != material_id).map(|m| m.sha256.as_str()).collect();
-    let version = registration::new_version(&*tx, &rec, &rec.form, &hashes, now).await?;
+    let version = registration::new_version(&tx, &rec, &rec.form, &hashes, now).await?;
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
         &tx,
@@ -107,7 +107,7 @@ pub async fn remove(state: &AppState, a: &Applicant, id: Uuid, material_id: Uuid
         json!({ "material_id": material_id }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(rec)
 }

@@ -42,14 +42,14 @@ pub struct Lodged {
 pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjection) -> Result<Lodged> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let notice = store::notices::find(&*tx, notice_id).await?.ok_or_else(Error::not_found)?;
+    let notice = store::notices::find(&tx, notice_id).await?.ok_or_else(Error::not_found)?;
     if notice.status != "open" || notice.ends_at <= now {
         return Err(Error::new(Code::InvalidState)
             .detail("公告已结束，不再受理异议", "The notice has ended; objections are closed"));
     }
     let id = Uuid::now_v7();
     store::notices::insert_objection(
-        &*tx,
+        &tx,
         entities::objection::ActiveModel {
             id: Set(id),
             notice_id: Set(notice_id),
@@ -60,7 +60,7 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
         },
     )
     .await?;
-    store::notices::set_status(&*tx, notice_id, "open", "objected").await?;
+    store::notices::set_status(&tx, notice_id, "open", "objected").await?;
     let actor = Actor::public(client);
     audit::record(
         &tx,
@@ -73,7 +73,7 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
         json!({ "notice_id": notice_id, "objection_id": id, "objector": o.name, "reason": o.reason }),
     )
     .await?;
-    if let Some(app) = store::applications::find(&*tx, notice.application_id).await?
+    if let Some(app) = store::applications::find(&tx, notice.application_id).await?
         && app.status == "submitted"
     {
         let changes = entities::application::ActiveModel {
@@ -86,7 +86,7 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
             updated_at: Set(now),
             ..Default::default()
         };
-        if store::applications::update_if(&*tx, app.id, app.version, "submitted", changes).await? {
+        if store::applications::update_if(&tx, app.id, app.version, "submitted", changes).await? {
             audit::record(
                 &tx,
                 now,

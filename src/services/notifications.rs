@@ -366,7 +366,7 @@ pub async fn claim(state: &AppState, p: &Principal, id: Uuid) -> Result<Row> {
     let dept = department_of(state, p).await?;
     let now = state.now();
     let tx = state.db.write().await?;
-    let row = store::notifications::find_for(&*tx, &dept, id).await?.ok_or_else(Error::not_found)?;
+    let row = store::notifications::find_for(&tx, &dept, id).await?.ok_or_else(Error::not_found)?;
     if row.status != "pending" {
         if row.department_code.as_deref() == Some(&dept.code) && row.status == "claimed" {
             return Ok(row);
@@ -380,7 +380,7 @@ pub async fn claim(state: &AppState, p: &Principal, id: Uuid) -> Result<Row> {
     am.claimed_at = Set(Some(now));
     am.claimed_by = Set(Some(p.actor().id));
     am.feedback_due_at = Set(Some(state.calendar.add_working_days(now, dept.feedback_days as u32)));
-    store::notifications::update(&*tx, am).await?;
+    store::notifications::update(&tx, am).await?;
     audit::record(
         &tx,
         now,
@@ -392,7 +392,7 @@ pub async fn claim(state: &AppState, p: &Principal, id: Uuid) -> Result<Row> {
         json!({ "department": dept.code, "from_pool": row.department_code.is_none() }),
     )
     .await?;
-    let row = store::notifications::find_for(&*tx, &dept, id).await?.ok_or_else(Error::not_found)?;
+    let row = store::notifications::find_for(&tx, &dept, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(row)
 }
@@ -426,7 +426,7 @@ pub async fn feedback(state: &AppState, p: &Principal, id: Uuid, f: Feedback) ->
     let dept = department_of(state, p).await?;
     let now = state.now();
     let tx = state.db.write().await?;
-    let row = store::notifications::find_for(&*tx, &dept, id).await?.ok_or_else(Error::not_found)?;
+    let row = store::notifications::find_for(&tx, &dept, id).await?.ok_or_else(Error::not_found)?;
     let mine = row.department_code.as_deref().is_none_or(|c| c == dept.code);
     if row.status == "closed" || !mine {
         return Err(Error::new(Code::InvalidState)
@@ -444,7 +444,7 @@ pub async fn feedback(state: &AppState, p: &Principal, id: Uuid, f: Feedback) ->
     am.valid_until = Set(f.valid_until);
     am.feedback_reason = Set(f.reason.clone());
     am.closed_at = Set(Some(now));
-    store::notifications::update(&*tx, am).await?;
+    store::notifications::update(&tx, am).await?;
     audit::record(
         &tx,
         now,
@@ -475,7 +475,7 @@ pub async fn feedback(state: &AppState, p: &Principal, id: Uuid, f: Feedback) ->
         now,
     )
     .await?;
-    let row = store::notifications::find_for(&*tx, &dept, id).await?.ok_or_else(Error::not_found)?;
+    let row = store::notifications::find_for(&tx, &dept, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(row)
 }
@@ -576,7 +576,7 @@ pub async fn upsert_department(state: &AppState, actor: &Actor, d: NewDepartment
         created_at: now,
         disabled_at: None,
     };
-    store::notifications::upsert_department(&*tx, row.clone()).await?;
+    store::notifications::upsert_department(&tx, row.clone()).await?;
     audit::record(
         &tx,
         now,
@@ -645,7 +645,7 @@ pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<
     let now = state.now();
     let tx = state.db.write().await?;
     if !store::outbox::retry(&tx, id, now).await? {
-        return Err(match store::outbox::find(&*tx, id).await? {
+        return Err(match store::outbox::find(&tx, id).await? {
             Some(r) => Error::new(Code::InvalidState)
                 .detail(format!("当前状态为 {}", r.status), format!("The delivery is {}", r.status)),
             None => Error::not_found(),
@@ -662,7 +662,7 @@ pub async fn retry_delivery(state: &AppState, actor: &Actor, id: i64) -> Result<
         json!({}),
     )
     .await?;
-    let row = store::outbox::find(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let row = store::outbox::find(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(row)
 }

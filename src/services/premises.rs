@@ -55,7 +55,7 @@ pub(crate) async fn own_active(
 pub async fn file(state: &AppState, p: &Principal, uscc: &Uscc, f: Filing) -> Result<(PremisesRow, i32)> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let (ent, profile) = own_active(&*tx, p, uscc).await?;
+    let (ent, profile) = own_active(&tx, p, uscc).await?;
     let county = f.address.township_code.county();
     if county.as_str() != ent.authority {
         return Err(Error::field(Code::ValidationFailed, FieldError::new("address.township_code", "outside_jurisdiction").with("authority", ent.authority.clone())).detail(
@@ -77,12 +77,12 @@ pub async fn file(state: &AppState, p: &Principal, uscc: &Uscc, f: Filing) -> Re
         return Err(Error::validation(errors));
     }
     let addr = places::address_of(&tx, &f.address, now).await?;
-    if store::places::premises_of(&*tx, ent.id).await?.iter().any(|x| x.address_id == Some(addr.id)) {
+    if store::places::premises_of(&tx, ent.id).await?.iter().any(|x| x.address_id == Some(addr.id)) {
         return Err(Error::field(Code::Conflict, FieldError::new("address", "duplicate")));
     }
     let occupancy_id = Uuid::now_v7();
     store::places::insert_occupancy(
-        &*tx,
+        &tx,
         entities::occupancy::Model {
             id: occupancy_id,
             address_id: addr.id,
@@ -119,7 +119,7 @@ pub async fn file(state: &AppState, p: &Principal, uscc: &Uscc, f: Filing) -> Re
         created_at: now,
         removed_at: None,
     };
-    store::places::insert_premises(&*tx, row.clone()).await?;
+    store::places::insert_premises(&tx, row.clone()).await?;
     let actor = p.actor();
     audit::record(
         &tx,
@@ -152,8 +152,8 @@ pub async fn file(state: &AppState, p: &Principal, uscc: &Uscc, f: Filing) -> Re
 pub async fn remove(state: &AppState, p: &Principal, uscc: &Uscc, id: Uuid) -> Result<i32> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let (ent, _) = own_active(&*tx, p, uscc).await?;
-    if store::places::remove_premises(&*tx, ent.id, id, now).await?.is_none() {
+    let (ent, _) = own_active(&tx, p, uscc).await?;
+    if store::places::remove_premises(&tx, ent.id, id, now).await?.is_none() {
         return Err(Error::not_found());
     }
     let actor = p.actor();
@@ -168,7 +168,7 @@ pub async fn remove(state: &AppState, p: &Principal, uscc: &Uscc, id: Uuid) -> R
         json!({ "premises_id": id }),
     )
     .await?;
-    let ent = store::enterprises::find_by_uscc(&*tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
+    let ent = store::enterprises::find_by_uscc(&tx, uscc.as_str()).await?.ok_or_else(Error::not_found)?;
     let version = issuance::reissue(&tx, &ent, &actor, "premises removed", now).await?;
     tx.commit().await?;
     Ok(version)

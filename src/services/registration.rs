@@ -48,19 +48,29 @@ fn parse_form(json: &str, what: &str) -> Result<Form> {
 
 impl ApplicationRecord {
     pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Self>> {
-        let Some(w) = store::applications::find_with_children(db, id, None).await? else { return Ok(None) };
+        let Some(w) = store::applications::find_with_children(db, id, None, false).await? else { return Ok(None) };
         Self::assemble(db, w.row, w.signatures, w.materials).await.map(Some)
     }
 
-    /// As `load`, with the credit restrictions in force today on the
+    /// As `load`, holding the application's row lock (PostgreSQL) until the
+    /// transaction ends: for a use case that decides on it and writes it
+    /// back with [`store::applications::update_locked`].
+    pub async fn load_locked(db: &store::WriteTx, id: Uuid) -> Result<Option<Self>> {
+        let Some(w) = store::applications::find_with_children(db, id, None, true).await? else { return Ok(None) };
+        Self::assemble(db, w.row, w.signatures, w.materials).await.map(Some)
+    }
+
+    /// As `load_locked`, with the credit restrictions in force today on the
     /// application's parties, read in the same statement.
     async fn load_with_restrictions(
-        db: &impl ConnectionTrait,
+        db: &store::WriteTx,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<(Self, Vec<store::restrictions::Row>)>> {
         let today = licence::date_in_china(now);
-        let Some(w) = store::applications::find_with_children(db, id, Some(today)).await? else { return Ok(None) };
+        let Some(w) = store::applications::find_with_children(db, id, Some(today), true).await? else {
+            return Ok(None);
+        };
         let rec = Self::assemble(db, w.row, w.signatures, w.materials).await?;
         Ok(Some((rec, w.restrictions)))
     }
@@ -460,7 +470,7 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
     let form = with_registered_parties(form, registered.as_ref());
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = load_own(&*tx, a, id).await?;
+    let rec = load_own(&tx, a, id).await?;
     if rec.row.version != if_match {
         return Err(precondition_failed(rec.row.version));
     }
@@ -468,8 +478,8 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
         return Err(Error::field(Code::ValidationFailed, FieldError::new("kind", "wrong_kind")));
     }
     transition(&rec, Event::Edit)?;
-    let version = new_version(&*tx, &rec, &form, &rec.material_hashes(), now).await?;
-    store::applications::replace_parties(&*tx, id, party_rows(&form)).await?;
+    let version = new_version(&tx, &rec, &form, &rec.material_hashes(), now).await?;
+    store::applications::replace_parties(&tx, id, party_rows(&form)).await?;
 
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
@@ -483,7 +493,7 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
         json!({ "signatures_cleared": rec.signatures.len() }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(rec)
 }
@@ -493,7 +503,7 @@ pub async fn update(state: &AppState, a: &Applicant, id: Uuid, if_match: i32, fo
 pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load(&tx, id).await?.ok_or_else(Error::not_found)?;
     let Some((index, party)) = rec.form.parties.iter().enumerate().find(|(_, p)| p.id_number == a.id_number) else {
         return Err(if rec.is_creator(a) {
             Error::field(Code::Forbidden, FieldError::new("parties", "not_a_party"))
@@ -523,7 +533,7 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
         return Ok(rec);
     }
     let signature = store::applications::insert_signature(
-        &*tx,
+        &tx,
         store::applications::NewSignature {
             application_id: id,
             version: rec.row.version,
@@ -560,7 +570,7 @@ pub async fn sign(state: &AppState, a: &Applicant, id: Uuid) -> Result<Applicati
 pub async fn acknowledge_notice(state: &AppState, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = load_own(&*tx, a, id).await?;
+    let rec = load_own(&tx, a, id).await?;
     transition(&rec, Event::Edit)?;
     if rec.notice_acknowledged() {
         return Ok(rec);
@@ -570,7 +580,7 @@ pub async fn acknowledge_notice(state: &AppState, a: &Applicant, id: Uuid) -> Re
         notice_acknowledged_at: Set(Some(now)),
         ..Default::default()
     };
-    if !store::applications::update_if(&*tx, id, rec.row.version, &rec.row.status, changes).await? {
+    if !store::applications::update_if(&tx, id, rec.row.version, &rec.row.status, changes).await? {
         return Err(precondition_failed(rec.row.version));
     }
     let actor = Principal::Applicant(a.clone()).actor();
@@ -586,7 +596,7 @@ pub async fn acknowledge_notice(state: &AppState, a: &Applicant, id: Uuid) -> Re
         json!({ "permits": permits, "channel": a.channel_id }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(rec)
 }
@@ -674,7 +684,7 @@ async fn submit_once(
     // and `submit` then answers with the remembered response.
     let now = state.now();
     let tx = state.db.write().await?;
-    let (rec, restrictions) = match ApplicationRecord::load_with_restrictions(&*tx, id, now).await? {
+    let (rec, restrictions) = match ApplicationRecord::load_with_restrictions(&tx, id, now).await? {
         Some((rec, restrictions)) => (own(Some(rec), a)?, restrictions),
         None => return Err(Error::not_found()),
     };
@@ -691,7 +701,7 @@ async fn submit_once(
     let actor = Principal::Applicant(a.clone()).actor();
     let simplified = rec.form.deregistration.as_ref().is_some_and(|d| d.mode == DeregistrationMode::Simplified);
     let target = match &rec.row.target_uscc {
-        Some(u) => Some(store::enterprises::find_by_uscc(&*tx, u).await?.ok_or_else(Error::not_found)?),
+        Some(u) => Some(store::enterprises::find_by_uscc(&tx, u).await?.ok_or_else(Error::not_found)?),
         None => None,
     };
     if let Some(t) = &target
@@ -703,7 +713,7 @@ async fn submit_once(
         ));
     }
     if simplified {
-        let excluded = simplified_exclusions(&*tx, rec.row.target_uscc.as_deref().unwrap_or_default(), now).await?;
+        let excluded = simplified_exclusions(&tx, rec.row.target_uscc.as_deref().unwrap_or_default(), now).await?;
         if !excluded.is_empty() {
             return Err(Error::new(Code::InvalidState).with_errors(excluded));
         }
@@ -713,7 +723,7 @@ async fn submit_once(
     let name_outcome = if rec.form.kind == Kind::Deregister {
         None
     } else {
-        reserve_name(state, &*tx, &rec, target.as_ref().map(|t| t.id), now).await?
+        reserve_name(state, &tx, &rec, target.as_ref().map(|t| t.id), now).await?
     };
 
     let reservation = if rec.form.kind == Kind::Deregister {
@@ -736,7 +746,7 @@ async fn submit_once(
         due_at = state.calendar.add_working_days(ends_at, state.settings.review_working_days);
         let notice_id = Uuid::now_v7();
         store::notices::insert(
-            &*tx,
+            &tx,
             entities::deregistration_notice::ActiveModel {
                 id: Set(notice_id),
                 application_id: Set(id),
@@ -787,7 +797,7 @@ async fn submit_once(
 
     let mut rec = rec;
     if simplified {
-        rec.notice = store::notices::for_application(&*tx, id).await?;
+        rec.notice = store::notices::for_application(&tx, id).await?;
     }
     // The submission and what the automatic rules made of it: one update.
     let version = rec.row.version;
@@ -805,7 +815,7 @@ async fn submit_once(
 
     let body = render(&rec);
     if let Some(idem) = idem {
-        idem.remember(&*tx, 200, &body, now).await?;
+        idem.remember(&tx, 200, &body, now).await?;
     }
     tx.commit().await?;
     Ok(body)
@@ -864,7 +874,7 @@ async fn reserve_name(
 pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<ApplicationRecord> {
     let now = state.now();
     let tx = state.db.write().await?;
-    let rec = load_own(&*tx, a, id).await?;
+    let rec = load_own(&tx, a, id).await?;
     let next = transition(&rec, Event::Withdraw)?;
     let changes = entities::application::ActiveModel {
         status: Set(next.as_str().into()),
@@ -872,13 +882,13 @@ pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<Appli
         decided_at: Set(Some(now)),
         ..Default::default()
     };
-    if !store::applications::update_if(&*tx, id, rec.row.version, &rec.row.status, changes).await? {
+    if !store::applications::update_if(&tx, id, rec.row.version, &rec.row.status, changes).await? {
         return Err(precondition_failed(rec.row.version));
     }
-    store::names::release_reservation(&*tx, id).await?;
-    store::places::release_reservations(&*tx, id, now).await?;
+    store::names::release_reservation(&tx, id).await?;
+    store::places::release_reservations(&tx, id, now).await?;
     if let Some(n) = &rec.notice {
-        store::notices::set_status(&*tx, n.id, "open", "closed").await?;
+        store::notices::set_status(&tx, n.id, "open", "closed").await?;
     }
     let actor = Principal::Applicant(a.clone()).actor();
     audit::record(
@@ -892,7 +902,7 @@ pub async fn withdraw(state: &AppState, a: &Applicant, id: Uuid) -> Result<Appli
         json!({ "from": rec.row.status }),
     )
     .await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load(&tx, id).await?.ok_or_else(Error::not_found)?;
     tx.commit().await?;
     Ok(rec)
 }

@@ -97,8 +97,7 @@ pub async fn decide(
     let reviewer = principal.staff().expect("reviewers are staff");
     let now = state.now();
     let tx = state.db.write().await?;
-    store::applications::lock(&*tx, id).await?;
-    let rec = ApplicationRecord::load(&*tx, id).await?.ok_or_else(Error::not_found)?;
+    let rec = ApplicationRecord::load_locked(&tx, id).await?.ok_or_else(Error::not_found)?;
     if rec.row.authority != authority.as_str() || rec.row.submitted_at.is_none() {
         return Err(Error::not_found());
     }
@@ -217,10 +216,8 @@ async fn apply_decision(
             changes.reviewer_key_id = Set(reviewer_key);
         }
     }
-    let Some(row) = store::applications::update_returning(db, id, rec.row.version, &rec.row.status, changes).await?
-    else {
-        return Err(Error::new(Code::PreconditionFailed));
-    };
+    // The caller read the application with its row lock held.
+    let row = store::applications::update_locked(db, &rec.row, changes).await?;
 
     let action = match next {
         Status::Approved => "application.approved",
@@ -279,9 +276,7 @@ pub async fn submit_with_automatic_review(
     let recorded = recorded.to_string();
     submission.auto_review = Set(Some(recorded));
     if !outcome.approved {
-        return Ok(
-            store::applications::update_returning(db, rec.row.id, rec.row.version, &rec.row.status, submission).await?
-        );
+        return Ok(Some(store::applications::update_locked(db, &rec.row, submission).await?));
     }
     apply_decision(state, db, rec, Status::Approved, &Actor::system(), None, None, &[], now, submission).await.map(Some)
 }

@@ -375,15 +375,15 @@ pub async fn seed_db(db: &Db, n: u64, seed: u64, progress: impl Fn(u64)) -> Resu
             });
         }
         let tx = db.write().await?;
-        store::bulk::enterprises(&*tx, ents).await?;
-        store::bulk::licences(&*tx, lics).await?;
-        store::bulk::names(&*tx, names).await?;
+        store::bulk::enterprises(&tx, ents).await?;
+        store::bulk::licences(&tx, lics).await?;
+        store::bulk::names(&tx, names).await?;
         tx.commit().await?;
         done += batch;
         progress(done);
     }
     let tx = db.write().await?;
-    save_counters(&*tx, &codes).await?;
+    save_counters(&tx, &codes).await?;
     tx.commit().await?;
     if db.backend() == sea_orm::DbBackend::Postgres {
         // What autovacuum would otherwise do under the first load: set hint

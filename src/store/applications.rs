@@ -4,12 +4,13 @@ use std::sync::LazyLock;
 
 use entities::{application, application_party, material, restriction, signature};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ColumnType, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, sea_query::Query,
+    ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ColumnType, Condition, ConnectionTrait, DbBackend,
+    DbErr, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    TryIntoModel, sea_query::Query,
 };
 use uuid::Uuid;
 
-use super::materials::Meta;
+use super::{WriteTx, materials::Meta};
 
 pub use entities::application::{ActiveModel as Changes, Model as Row};
 
@@ -39,22 +40,6 @@ fn party_rows(
     })
 }
 
-/// Holds the application's row lock until the transaction ends (PostgreSQL),
-/// so two instances deciding at once queue, and the second sees the first's
-/// decision instead of racing it. SQLite write transactions are exclusive.
-pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        application::Entity::find_by_id(id)
-            .select_only()
-            .column(application::Column::Id)
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .one(db)
-            .await?;
-    }
-    Ok(())
-}
-
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Row>, DbErr> {
     application::Entity::find_by_id(id).one(db).await
 }
@@ -78,22 +63,33 @@ pub async fn update_if(
     Ok(r.rows_affected == 1)
 }
 
-/// Like [`update_if`], returning the updated row (one round trip).
-pub async fn update_returning(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    version: i32,
-    status: &str,
-    changes: Changes,
-) -> Result<Option<Row>, DbErr> {
-    let mut rows = application::Entity::update_many()
+/// Writes `changes` to an application whose row lock this transaction
+/// holds ([`find_with_children`] with `lock`), deferred
+/// ([`WriteTx::defer`]), and returns the row as it now reads. Under the lock
+/// the row is still the one read, so the answer is worked out here rather
+/// than returned by the database; the version and status conditions stay
+/// in the statement all the same.
+pub async fn update_locked(db: &WriteTx, row: &Row, changes: Changes) -> Result<Row, DbErr> {
+    let after = with_changes(row, &changes)?;
+    let stmt = application::Entity::update_many()
         .set(changes)
-        .filter(application::Column::Id.eq(id))
-        .filter(application::Column::Version.eq(version))
-        .filter(application::Column::Status.eq(status))
-        .exec_with_returning(db)
-        .await?;
-    Ok(rows.pop())
+        .filter(application::Column::Id.eq(row.id))
+        .filter(application::Column::Version.eq(row.version))
+        .filter(application::Column::Status.eq(row.status.as_str()))
+        .build(db.get_database_backend());
+    db.defer(stmt).await?;
+    Ok(after)
+}
+
+/// `row` with the columns `changes` sets.
+fn with_changes(row: &Row, changes: &Changes) -> Result<Row, DbErr> {
+    let mut merged = application::ActiveModel::from(row.clone());
+    for c in application::Column::iter() {
+        if let ActiveValue::Set(v) = changes.get(c) {
+            merged.set(c, v);
+        }
+    }
+    merged.try_into_model()
 }
 
 /// The person's applications: created by them or naming them as a party,
@@ -189,7 +185,9 @@ pub struct NewSignature<'a> {
     pub at: DateTime<Utc>,
 }
 
-pub async fn insert_signature(db: &impl ConnectionTrait, s: NewSignature<'_>) -> Result<signature::Model, DbErr> {
+/// Deferred ([`WriteTx::defer`]); a second signature by the same person on
+/// the same version fails the commit.
+pub async fn insert_signature(db: &WriteTx, s: NewSignature<'_>) -> Result<signature::Model, DbErr> {
     let row = signature::Model {
         id: Uuid::now_v7(),
         application_id: s.application_id,
@@ -201,7 +199,8 @@ pub async fn insert_signature(db: &impl ConnectionTrait, s: NewSignature<'_>) ->
         session_id: s.session_id,
         signed_at: s.at,
     };
-    signature::Entity::insert(signature::ActiveModel::from(row.clone())).exec_without_returning(db).await?;
+    db.defer(signature::Entity::insert(signature::ActiveModel::from(row.clone())).build(db.get_database_backend()))
+        .await?;
     Ok(row)
 }
 
@@ -235,15 +234,29 @@ pub struct WithChildren {
 /// a measurable share of a step's cost (BENCHMARKS.md), so they come back as
 /// one `UNION ALL`: the `k` column says which part a row is, and each
 /// part's columns carry a prefix.
+///
+/// With `lock`, PostgreSQL also takes the application's row lock until the
+/// transaction ends, so two instances deciding at once queue and the
+/// second sees the first's decision, and the caller may write the row back
+/// without a version check that could fail ([`update_locked`]). SQLite's
+/// write transactions are exclusive anyway.
 pub async fn find_with_children(
     db: &impl ConnectionTrait,
     id: Uuid,
     restrictions_on: Option<NaiveDate>,
+    lock: bool,
 ) -> Result<Option<WithChildren>, DbErr> {
     let backend = db.get_database_backend();
+    let lock = lock && backend == DbBackend::Postgres;
+    let sql = match (restrictions_on.is_some(), lock) {
+        (false, false) => &WITH_CHILDREN,
+        (false, true) => &WITH_CHILDREN_LOCKED,
+        (true, false) => &WITH_RESTRICTIONS,
+        (true, true) => &WITH_RESTRICTIONS_LOCKED,
+    };
     let stmt = match restrictions_on {
-        None => Statement::from_sql_and_values(backend, WITH_CHILDREN.as_str(), [id.into()]),
-        Some(day) => Statement::from_sql_and_values(backend, WITH_RESTRICTIONS.as_str(), [id.into(), day.into()]),
+        None => Statement::from_sql_and_values(backend, sql.as_str(), [id.into()]),
+        Some(day) => Statement::from_sql_and_values(backend, sql.as_str(), [id.into(), day.into()]),
     };
     let rows = db.query_all_raw(stmt).await?;
     let mut out: Option<WithChildren> = None;
@@ -264,6 +277,14 @@ pub async fn find_with_children(
             _ => return Err(DbErr::Custom(format!("application {id}: unexpected part {kind} in its combined read"))),
         }
     }
+    // The locked row is the newest version, which may be newer than the
+    // statement's snapshot that the signatures part joined on if an edit
+    // committed while this read waited for the lock. Signatures on any
+    // other version do not count.
+    if let Some(w) = out.as_mut() {
+        let version = w.row.version;
+        w.signatures.retain(|s| s.version == version);
+    }
     Ok(out)
 }
 
@@ -271,10 +292,14 @@ pub async fn find_with_children(
 /// columns so they follow them. A part's absent columns are typed `NULL`s,
 /// which PostgreSQL needs to match the parts' column types (SQLite ignores
 /// the type). `$1` works as a numbered parameter on both engines.
-static WITH_CHILDREN: LazyLock<String> = LazyLock::new(|| combined_read(false));
-static WITH_RESTRICTIONS: LazyLock<String> = LazyLock::new(|| combined_read(true));
+static WITH_CHILDREN: LazyLock<String> = LazyLock::new(|| combined_read(false, false));
+static WITH_CHILDREN_LOCKED: LazyLock<String> = LazyLock::new(|| combined_read(false, true));
+static WITH_RESTRICTIONS: LazyLock<String> = LazyLock::new(|| combined_read(true, false));
+static WITH_RESTRICTIONS_LOCKED: LazyLock<String> = LazyLock::new(|| combined_read(true, true));
 
-fn combined_read(with_restrictions: bool) -> String {
+/// `lock` is PostgreSQL syntax (a locking clause in a subquery, which
+/// PostgreSQL allows where it refuses one on a `UNION` itself).
+fn combined_read(with_restrictions: bool, lock: bool) -> String {
     fn cols<C: ColumnTrait>(prefix: &str, source: Option<&str>, skip: &[&str]) -> Vec<String> {
         C::iter()
             .filter(|c| !skip.contains(&c.as_str()))
@@ -298,8 +323,10 @@ fn combined_read(with_restrictions: bool) -> String {
         }
         all.join(", ")
     };
+    let application =
+        if lock { "(SELECT * FROM applications WHERE id = $1 FOR UPDATE) a" } else { "applications a WHERE a.id = $1" };
     let mut sql = format!(
-        "SELECT {} FROM applications a WHERE a.id = $1 \
+        "SELECT {} FROM {application} \
          UNION ALL SELECT {} FROM signatures s JOIN applications a ON a.id = s.application_id AND a.version = s.version \
          WHERE s.application_id = $1 \
          UNION ALL SELECT {} FROM materials m WHERE m.application_id = $1",

@@ -74,7 +74,7 @@ impl Db {
 /// id) INSERT INTO audit_pending …`: the parts with their placeholders
 /// renumbered after those before them, and the audit events queued for
 /// sealing as [`super::audit::insert_many`] does.
-fn one_statement(parts: Vec<Statement>, events: Vec<audit_event::ActiveModel>) -> Option<Statement> {
+pub(super) fn one_statement(parts: Vec<Statement>, events: Vec<audit_event::ActiveModel>) -> Option<Statement> {
     let mut all: Vec<(String, Vec<Value>)> =
         parts.into_iter().map(|s| (s.sql, s.values.map(|v| v.0).unwrap_or_default())).collect();
     let mut last_is_audit = false;
@@ -106,6 +106,14 @@ fn one_statement(parts: Vec<Statement>, events: Vec<audit_event::ActiveModel>) -
         return None;
     }
     Some(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+}
+
+/// The table a write built by the query builder writes (`INSERT INTO "t"`,
+/// `UPDATE "t"`, `DELETE FROM "t"`), `None` for anything else.
+pub(super) fn written_table(sql: &str) -> Option<&str> {
+    let rest = ["INSERT INTO ", "UPDATE ", "DELETE FROM "].iter().find_map(|p| sql.strip_prefix(p))?;
+    let name = rest.strip_prefix('"')?;
+    name.find('"').map(|end| &name[..end])
 }
 
 /// Shifts every `$n` placeholder by `offset`. The statements come from the
@@ -146,6 +154,16 @@ mod tests {
         assert_eq!(renumber("VALUES ($1, $2), ($10, $11)", 3), "VALUES ($4, $5), ($13, $14)");
         assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
         assert_eq!(renumber("a $ b", 2), "a $ b");
+    }
+
+    #[test]
+    fn the_written_table_is_read_from_builder_statements_only() {
+        assert_eq!(written_table(r#"INSERT INTO "enterprises" ("id") VALUES ($1)"#), Some("enterprises"));
+        assert_eq!(written_table(r#"UPDATE "premises" SET "state" = $1"#), Some("premises"));
+        assert_eq!(written_table(r#"DELETE FROM "outbox" WHERE "id" = $1"#), Some("outbox"));
+        assert_eq!(written_table("WITH x AS (SELECT 1) UPDATE \"a\" SET b = 1"), None);
+        assert_eq!(written_table("UPDATE a SET b = 1"), None);
+        assert_eq!(written_table("SELECT 1"), None);
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! Registered enterprises and their licence versions.
 use entities::{enterprise, licence_version};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
+
+use super::WriteTx;
 
 pub use entities::{enterprise::Model as Row, licence_version::Model as LicenceRow};
 
-pub async fn insert(db: &impl ConnectionTrait, row: enterprise::ActiveModel) -> Result<(), DbErr> {
-    enterprise::Entity::insert(row).exec_without_returning(db).await.map(|_| ())
+/// Deferred ([`WriteTx::defer`]), like the licence that goes with it.
+pub async fn insert(db: &WriteTx, row: enterprise::ActiveModel) -> Result<(), DbErr> {
+    db.defer(enterprise::Entity::insert(row).build(db.get_database_backend())).await
 }
 
 pub async fn find_by_uscc(db: &impl ConnectionTrait, uscc: &str) -> Result<Option<Row>, DbErr> {
@@ -42,8 +45,9 @@ pub async fn supersede_licences(
         .map(|_| ())
 }
 
-pub async fn insert_licence(db: &impl ConnectionTrait, row: licence_version::ActiveModel) -> Result<(), DbErr> {
-    licence_version::Entity::insert(row).exec_without_returning(db).await.map(|_| ())
+/// Deferred ([`WriteTx::defer`]).
+pub async fn insert_licence(db: &WriteTx, row: licence_version::ActiveModel) -> Result<(), DbErr> {
+    db.defer(licence_version::Entity::insert(row).build(db.get_database_backend())).await
 }
 
 pub async fn licences(db: &impl ConnectionTrait, enterprise_id: Uuid) -> Result<Vec<LicenceRow>, DbErr> {

@@ -1,7 +1,9 @@
 //! Remembered responses for `Idempotency-Key`.
 use chrono::{DateTime, Utc};
 use entities::idempotency_key;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryTrait};
+
+use super::WriteTx;
 
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -11,8 +13,10 @@ pub async fn find(
     idempotency_key::Entity::find_by_id((principal.to_string(), key.to_string())).one(db).await
 }
 
+/// Deferred ([`WriteTx::defer`]): a key already taken fails the commit, and
+/// the caller answers from the stored response either way.
 pub async fn insert(
-    db: &impl ConnectionTrait,
+    db: &WriteTx,
     principal: &str,
     key: &str,
     request_hash: &str,
@@ -28,5 +32,5 @@ pub async fn insert(
         body: Set(body.to_string()),
         created_at: Set(now),
     };
-    idempotency_key::Entity::insert(am).exec_without_returning(db).await.map(|_| ())
+    db.defer(idempotency_key::Entity::insert(am).build(db.get_database_backend())).await
 }

@@ -85,20 +85,20 @@ impl CommitHooks {
 /// A write transaction; rolls back when dropped without [`WriteTx::commit`].
 /// Audit events recorded on it are written together, in one statement, just
 /// before the commit: one round trip however many the use case records.
+/// Writes the use case does not read back can be deferred to that statement
+/// too ([`WriteTx::defer`]).
+///
+/// Every statement goes through its [`ConnectionTrait`] (it deliberately
+/// does not hand out the inner transaction), so nothing can bypass the
+/// flush of deferred writes and read around them.
 pub struct WriteTx {
     tx: DatabaseTransaction,
     audit: std::sync::Mutex<Vec<entities::audit_event::ActiveModel>>,
+    deferred: std::sync::Mutex<Vec<sea_orm::Statement>>,
     touched: std::sync::Mutex<Vec<String>>,
     queued: std::sync::atomic::AtomicBool,
     on_commit: Arc<CommitHooks>,
     _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.tx
-    }
 }
 
 impl WriteTx {
@@ -106,6 +106,7 @@ impl WriteTx {
         WriteTx {
             tx,
             audit: Default::default(),
+            deferred: Default::default(),
             touched: Default::default(),
             queued: Default::default(),
             on_commit,
@@ -130,9 +131,57 @@ impl WriteTx {
         self.audit.lock().expect("audit buffer").push(event);
     }
 
+    /// Queues a write whose outcome the use case does not look at (no rows
+    /// returned, no count, no error it would answer differently). On
+    /// PostgreSQL it is sent with the next statement this transaction runs,
+    /// or at the commit as one more part of the audit events' statement:
+    /// the writes of an automatically approved submission (enterprise,
+    /// licence, premises, application, idempotency record) cost one round
+    /// trip instead of one each. SQLite, where a round trip is a function
+    /// call, runs it at once.
+    ///
+    /// Deferred writes are sent as parts of one statement, which share one
+    /// snapshot, so a part must not read what another writes: a write to a
+    /// table that an earlier deferred part writes, or whose table cannot be
+    /// told, first sends those before it.
+    pub async fn defer(&self, stmt: sea_orm::Statement) -> Result<(), DbErr> {
+        if self.tx.get_database_backend() != DbBackend::Postgres {
+            return self.tx.execute_raw(stmt).await.map(|_| ());
+        }
+        let clash = {
+            let queued = self.deferred.lock().expect("deferred writes");
+            let table = batch::written_table(&stmt.sql);
+            table.is_none()
+                || queued.iter().any(|q| {
+                    let t = batch::written_table(&q.sql);
+                    t.is_none() || t == table
+                })
+        };
+        if clash {
+            self.flush().await?;
+        }
+        self.deferred.lock().expect("deferred writes").push(stmt);
+        Ok(())
+    }
+
+    /// Sends the deferred writes, as one statement, before anything else
+    /// runs in this transaction.
+    async fn flush(&self) -> Result<(), DbErr> {
+        let parts = std::mem::take(&mut *self.deferred.lock().expect("deferred writes"));
+        match batch::one_statement(parts, vec![]) {
+            Some(stmt) => self.tx.execute_raw(stmt).await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     pub async fn commit(self) -> Result<(), DbErr> {
         let events = std::mem::take(&mut *self.audit.lock().expect("audit buffer"));
-        audit::insert_many(&self.tx, events).await?;
+        let deferred = std::mem::take(&mut *self.deferred.lock().expect("deferred writes"));
+        if deferred.is_empty() {
+            audit::insert_many(&self.tx, events).await?;
+        } else if let Some(stmt) = batch::one_statement(deferred, events) {
+            self.tx.execute_raw(stmt).await?;
+        }
         let touched = std::mem::take(&mut *self.touched.lock().expect("touched"));
         self.tx.commit().await?;
         self.on_commit.run(&touched, self.queued.load(std::sync::atomic::Ordering::Relaxed));
@@ -149,18 +198,22 @@ impl ConnectionTrait for WriteTx {
     }
 
     async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        self.flush().await?;
         self.tx.execute_raw(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        self.flush().await?;
         self.tx.execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: sea_orm::Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        self.flush().await?;
         self.tx.query_one_raw(stmt).await
     }
 
     async fn query_all_raw(&self, stmt: sea_orm::Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        self.flush().await?;
         self.tx.query_all_raw(stmt).await
     }
 }

@@ -4,9 +4,12 @@ use entities::{address, address_host, occupancy, premises};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
+
+use super::WriteTx;
 
 pub use entities::{
     address::Model as AddressRow, address_host::Model as HostRow, occupancy::Model as OccupancyRow,
@@ -145,21 +148,21 @@ pub async fn occupancies_of_application(
 }
 
 /// Reserved places of an application become the enterprise's.
+/// Deferred ([`WriteTx::defer`]), as the enterprise the places now name.
 pub async fn activate_occupancies(
-    db: &impl ConnectionTrait,
+    db: &WriteTx,
     application_id: Uuid,
     enterprise_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    occupancy::Entity::update_many()
+    let stmt = occupancy::Entity::update_many()
         .col_expr(occupancy::Column::State, Expr::value("active"))
         .col_expr(occupancy::Column::EnterpriseId, Expr::value(enterprise_id))
         .col_expr(occupancy::Column::StartedAt, Expr::value(now))
         .filter(occupancy::Column::ApplicationId.eq(application_id))
         .filter(occupancy::Column::State.eq("reserved"))
-        .exec(db)
-        .await
-        .map(|_| ())
+        .build(db.get_database_backend());
+    db.defer(stmt).await
 }
 
 /// Ends places held for an application (rejected, withdrawn, resubmitted).
@@ -243,19 +246,15 @@ pub async fn insert_premises(db: &impl ConnectionTrait, row: premises::Model) ->
     premises::Entity::insert(premises::ActiveModel::from(row)).exec_without_returning(db).await.map(|_| ())
 }
 
-pub async fn activate_premises(
-    db: &impl ConnectionTrait,
-    application_id: Uuid,
-    enterprise_id: Uuid,
-) -> Result<(), DbErr> {
-    premises::Entity::update_many()
+/// Deferred ([`WriteTx::defer`]), as the enterprise the premises now name.
+pub async fn activate_premises(db: &WriteTx, application_id: Uuid, enterprise_id: Uuid) -> Result<(), DbErr> {
+    let stmt = premises::Entity::update_many()
         .col_expr(premises::Column::State, Expr::value("active"))
         .col_expr(premises::Column::EnterpriseId, Expr::value(enterprise_id))
         .filter(premises::Column::ApplicationId.eq(application_id))
         .filter(premises::Column::State.eq("reserved"))
-        .exec(db)
-        .await
-        .map(|_| ())
+        .build(db.get_database_backend());
+    db.defer(stmt).await
 }
 
 pub async fn premises_of(db: &impl ConnectionTrait, enterprise_id: Uuid) -> Result<Vec<PremisesRow>, DbErr> {

@@ -29,7 +29,7 @@ async fn queued(dir: &std::path::Path, rx: &Receiver, n: usize) -> (Option<Strin
     let now = Utc::now();
     let tx = db.write().await.unwrap();
     store::notifications::upsert_department(
-        &*tx,
+        &tx,
         entities::department::Model {
             code: "FAULT".into(),
             name: "故障测试部门".into(),

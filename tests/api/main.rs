@@ -18,3 +18,4 @@ mod registration;
 mod slice;
 mod tamper;
 mod verification;
+mod writes;

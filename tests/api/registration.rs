@@ -688,7 +688,7 @@ async fn a_trade_name_shared_by_many_other_industries_still_finds_the_one_that_c
         .chain([("略阳县青禾电子商务经营部", Some("电子商务"))])
     {
         insert(
-            &*tx,
+            &tx,
             NewName {
                 authority: COUNTY,
                 full_name: full,

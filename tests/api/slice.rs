@@ -357,3 +357,76 @@ async fn my_applications_are_listed_newest_first_with_a_cursor() {
     app.get("/api/v1/applications?cursor=%%%", &token).await.problem(422, "validation_failed");
     app.get("/api/v1/applications?limit=1000", &token).await.problem(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn racing_submissions_of_one_application_submit_it_once() {
+    // A phone that retries under new keys, and a second phone, at once. The
+    // application's row lock, taken by the submission's first read, makes
+    // the others wait and then find it submitted. A street address (not an
+    // online shop, whose URL index would also stop a second submission) and
+    // nothing else would.
+    let app = spawn_app().await;
+    let p = Person::new("抢交");
+    let mut form = online_shop_form(&p, None);
+    form["premises"] = json!([{ "kind": "address", "address": address("江南路8号") }]);
+    let token = app.sign_in(&p).await;
+    let id = app.post("/api/v1/applications", &token, &form).await.ok()["id"].as_str().unwrap().to_string();
+    app.attach(&token, &id, "premises_proof", tiny_pdf(), "application/pdf").await.ok();
+    app.sign_all(&id, &[&p]).await;
+    let results = futures::future::join_all((0..6).map(|_| app.submit(&token, &id))).await;
+    let ok: Vec<_> = results.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(ok.len(), 1, "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+    for r in results.iter().filter(|r| r.status != 200) {
+        r.problem(409, "invalid_state");
+    }
+    let events = greenchannel::store::audit::for_subject(app.state.db.conn(), "application", &id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "application.submitted").count(), 1);
+    let shown = app.get(&format!("/api/v1/applications/{id}"), &token).await;
+    assert_eq!(shown.ok()["status"], ok[0].body["status"]);
+}
+
+#[tokio::test]
+async fn a_submission_waits_for_a_decision_in_progress_and_then_sees_it() {
+    // Another instance holds the application (its row lock, as a
+    // submission or a reviewer's decision takes it) and withdraws it. A
+    // submission arriving meanwhile must wait and then find it withdrawn,
+    // not write a submission over it. Deterministic, unlike the race above.
+    use greenchannel::{services::registration::ApplicationRecord, store};
+    use sea_orm::ActiveValue::Set;
+
+    let app = spawn_app().await;
+    let p = Person::new("等锁");
+    let mut form = online_shop_form(&p, None);
+    form["premises"] = json!([{ "kind": "address", "address": address("江南路9号") }]);
+    let token = app.sign_in(&p).await;
+    let id = app.post("/api/v1/applications", &token, &form).await.ok()["id"].as_str().unwrap().to_string();
+    app.attach(&token, &id, "premises_proof", tiny_pdf(), "application/pdf").await.ok();
+    app.sign_all(&id, &[&p]).await;
+
+    let tx = app.state.db.write().await.unwrap();
+    let held = ApplicationRecord::load_locked(&tx, id.parse().unwrap()).await.unwrap().unwrap();
+    let submission = tokio::spawn({
+        let (base, client, token, id) = (app.base.clone(), app.client.clone(), token.clone(), id.clone());
+        async move {
+            client
+                .post(format!("{base}/api/v1/applications/{id}/submit"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", "waits-for-the-lock")
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!submission.is_finished(), "the submission waits while the application is held");
+    let withdrawn = store::applications::Changes { status: Set("withdrawn".into()), ..Default::default() };
+    store::applications::update_locked(&tx, &held.row, withdrawn).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let answer = submission.await.unwrap();
+    assert_eq!(answer.status().as_u16(), 409);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_state", "{body}");
+    let shown = app.get(&format!("/api/v1/applications/{id}"), &token).await;
+    assert_eq!(shown.ok()["status"], "withdrawn");
+}
