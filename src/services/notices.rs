@@ -43,6 +43,12 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
     let now = state.now();
     let tx = state.db.write().await?;
     let notice = store::notices::find(&tx, notice_id).await?.ok_or_else(Error::not_found)?;
+    // The application before the notice, in the order a reviewer's decision
+    // takes them (it reads the application locked, then closes the notice):
+    // the other order could deadlock with it. The notice is read again
+    // after the lock, in case that decision closed it meanwhile.
+    let app = store::applications::find_locked(&tx, notice.application_id).await?;
+    let notice = store::notices::find(&tx, notice_id).await?.ok_or_else(Error::not_found)?;
     if notice.status != "open" || notice.ends_at <= now {
         return Err(Error::new(Code::InvalidState)
             .detail("公告已结束，不再受理异议", "The notice has ended; objections are closed"));
@@ -73,7 +79,7 @@ pub async fn object(state: &AppState, client: &str, notice_id: Uuid, o: NewObjec
         json!({ "notice_id": notice_id, "objection_id": id, "objector": o.name, "reason": o.reason }),
     )
     .await?;
-    if let Some(app) = store::applications::find(&tx, notice.application_id).await?
+    if let Some(app) = app
         && app.status == "submitted"
     {
         let changes = entities::application::ActiveModel {

@@ -48,7 +48,7 @@ fn parse_form(json: &str, what: &str) -> Result<Form> {
 
 impl ApplicationRecord {
     pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Self>> {
-        let Some(w) = store::applications::find_with_children(db, id, None, false).await? else { return Ok(None) };
+        let Some(w) = store::applications::find_with_children(db, id, None).await? else { return Ok(None) };
         Self::assemble(db, w.row, w.signatures, w.materials).await.map(Some)
     }
 
@@ -56,7 +56,7 @@ impl ApplicationRecord {
     /// transaction ends: for a use case that decides on it and writes it
     /// back with [`store::applications::update_locked`].
     pub async fn load_locked(db: &store::WriteTx, id: Uuid) -> Result<Option<Self>> {
-        let Some(w) = store::applications::find_with_children(db, id, None, true).await? else { return Ok(None) };
+        let Some(w) = store::applications::find_with_children_locked(db, id, None).await? else { return Ok(None) };
         Self::assemble(db, w.row, w.signatures, w.materials).await.map(Some)
     }
 
@@ -68,7 +68,7 @@ impl ApplicationRecord {
         now: DateTime<Utc>,
     ) -> Result<Option<(Self, Vec<store::restrictions::Row>)>> {
         let today = licence::date_in_china(now);
-        let Some(w) = store::applications::find_with_children(db, id, Some(today), true).await? else {
+        let Some(w) = store::applications::find_with_children_locked(db, id, Some(today)).await? else {
             return Ok(None);
         };
         let rec = Self::assemble(db, w.row, w.signatures, w.materials).await?;
@@ -800,7 +800,6 @@ async fn submit_once(
         rec.notice = store::notices::for_application(&tx, id).await?;
     }
     // The submission and what the automatic rules made of it: one update.
-    let version = rec.row.version;
     rec.row = review::submit_with_automatic_review(
         state,
         &tx,
@@ -810,8 +809,7 @@ async fn submit_once(
         &reservation.warnings,
         now,
     )
-    .await?
-    .ok_or_else(|| precondition_failed(version))?;
+    .await?;
 
     let body = render(&rec);
     if let Some(idem) = idem {

@@ -248,9 +248,9 @@ pub fn policy(state: &AppState) -> Policy {
 
 /// Evaluates the automatic rules on an application being submitted, and
 /// writes the submission (`submission`: status, dates) with their outcome in
-/// one update, approving when all pass. `rec` is the application as it was
-/// before; when its version moved meanwhile: `None`, or `PreconditionFailed`
-/// from the approval.
+/// one update, approving when all pass. `rec` is the application as read
+/// with its row lock ([`ApplicationRecord::load_locked`] or the
+/// submission's read), so it cannot have moved meanwhile.
 pub async fn submit_with_automatic_review(
     state: &AppState,
     db: &WriteTx,
@@ -259,7 +259,7 @@ pub async fn submit_with_automatic_review(
     name: Option<&names::Outcome>,
     warnings: &[Warning],
     now: DateTime<Utc>,
-) -> Result<Option<ApplicationRow>> {
+) -> Result<ApplicationRow> {
     let facts = Facts {
         name_clean: name.is_none_or(|o| o.available() && o.conflicts.is_empty()),
         restricted_parties: 0,
@@ -276,7 +276,7 @@ pub async fn submit_with_automatic_review(
     let recorded = recorded.to_string();
     submission.auto_review = Set(Some(recorded));
     if !outcome.approved {
-        return Ok(Some(store::applications::update_locked(db, &rec.row, submission).await?));
+        return Ok(store::applications::update_locked(db, &rec.row, submission).await?);
     }
-    apply_decision(state, db, rec, Status::Approved, &Actor::system(), None, None, &[], now, submission).await.map(Some)
+    apply_decision(state, db, rec, Status::Approved, &Actor::system(), None, None, &[], now, submission).await
 }

@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 use entities::{application, application_party, material, restriction, signature};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ActiveValue::Set, ColumnTrait, ColumnType, Condition, ConnectionTrait, DbBackend,
-    DbErr, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
-    TryIntoModel, sea_query::Query,
+    DbErr, EntityName, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Statement, TryIntoModel, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -44,6 +44,20 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Row>, Db
     application::Entity::find_by_id(id).one(db).await
 }
 
+/// The application alone, with its row lock held as
+/// [`find_with_children_locked`] takes it.
+pub async fn find_locked(tx: &WriteTx, id: Uuid) -> Result<Option<Row>, DbErr> {
+    let mut q = application::Entity::find_by_id(id);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock(sea_orm::sea_query::LockType::NoKeyUpdate);
+    }
+    let found = q.one(tx).await?;
+    if found.is_some() {
+        tx.note_row_lock(application::Entity.table_name(), id);
+    }
+    Ok(found)
+}
+
 /// Applies `changes` only if the row is still at `version` with `status`;
 /// false means someone else moved it first (the caller answers 412 or 409).
 pub async fn update_if(
@@ -64,12 +78,16 @@ pub async fn update_if(
 }
 
 /// Writes `changes` to an application whose row lock this transaction
-/// holds ([`find_with_children`] with `lock`), deferred
-/// ([`WriteTx::defer`]), and returns the row as it now reads. Under the lock
-/// the row is still the one read, so the answer is worked out here rather
-/// than returned by the database; the version and status conditions stay
-/// in the statement all the same.
+/// holds ([`find_with_children_locked`]), deferred ([`WriteTx::defer`]),
+/// and returns the row as it now reads. Under the lock the row is still the
+/// one read, so the answer is worked out here rather than returned by the
+/// database; the version and status conditions stay in the statement all
+/// the same. A row read without the lock is refused: its update could
+/// silently match nothing.
 pub async fn update_locked(db: &WriteTx, row: &Row, changes: Changes) -> Result<Row, DbErr> {
+    if !db.holds_row_lock(application::Entity.table_name(), row.id) {
+        return Err(DbErr::Custom(format!("application {} updated without its row lock", row.id)));
+    }
     let after = with_changes(row, &changes)?;
     let stmt = application::Entity::update_many()
         .set(changes)
@@ -234,13 +252,35 @@ pub struct WithChildren {
 /// a measurable share of a step's cost (BENCHMARKS.md), so they come back as
 /// one `UNION ALL`: the `k` column says which part a row is, and each
 /// part's columns carry a prefix.
-///
-/// With `lock`, PostgreSQL also takes the application's row lock until the
-/// transaction ends, so two instances deciding at once queue and the
-/// second sees the first's decision, and the caller may write the row back
-/// without a version check that could fail ([`update_locked`]). SQLite's
-/// write transactions are exclusive anyway.
 pub async fn find_with_children(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    restrictions_on: Option<NaiveDate>,
+) -> Result<Option<WithChildren>, DbErr> {
+    read_with_children(db, id, restrictions_on, false).await
+}
+
+/// As [`find_with_children`], and PostgreSQL also takes the application's
+/// row lock until the transaction ends: two instances deciding at once
+/// queue, the second sees the first's decision, and the caller may write
+/// the row back without a version check that could fail
+/// ([`update_locked`], which refuses a row not locked this way). SQLite's
+/// write transactions are exclusive anyway. `FOR NO KEY UPDATE`, the lock
+/// an update that keeps the key takes, so signatures and materials being
+/// added meanwhile (whose foreign keys take a key-share lock) do not wait.
+pub async fn find_with_children_locked(
+    tx: &WriteTx,
+    id: Uuid,
+    restrictions_on: Option<NaiveDate>,
+) -> Result<Option<WithChildren>, DbErr> {
+    let found = read_with_children(tx, id, restrictions_on, true).await?;
+    if found.is_some() {
+        tx.note_row_lock(application::Entity.table_name(), id);
+    }
+    Ok(found)
+}
+
+async fn read_with_children(
     db: &impl ConnectionTrait,
     id: Uuid,
     restrictions_on: Option<NaiveDate>,
@@ -323,8 +363,11 @@ fn combined_read(with_restrictions: bool, lock: bool) -> String {
         }
         all.join(", ")
     };
-    let application =
-        if lock { "(SELECT * FROM applications WHERE id = $1 FOR UPDATE) a" } else { "applications a WHERE a.id = $1" };
+    let application = if lock {
+        "(SELECT * FROM applications WHERE id = $1 FOR NO KEY UPDATE) a"
+    } else {
+        "applications a WHERE a.id = $1"
+    };
     let mut sql = format!(
         "SELECT {} FROM {application} \
          UNION ALL SELECT {} FROM signatures s JOIN applications a ON a.id = s.application_id AND a.version = s.version \

@@ -95,6 +95,8 @@ pub struct WriteTx {
     tx: DatabaseTransaction,
     audit: std::sync::Mutex<Vec<entities::audit_event::ActiveModel>>,
     deferred: std::sync::Mutex<Vec<sea_orm::Statement>>,
+    /// Rows this transaction read with their lock held: (table, id).
+    row_locks: std::sync::Mutex<Vec<(&'static str, uuid::Uuid)>>,
     touched: std::sync::Mutex<Vec<String>>,
     queued: std::sync::atomic::AtomicBool,
     on_commit: Arc<CommitHooks>,
@@ -107,6 +109,7 @@ impl WriteTx {
             tx,
             audit: Default::default(),
             deferred: Default::default(),
+            row_locks: Default::default(),
             touched: Default::default(),
             queued: Default::default(),
             on_commit,
@@ -143,7 +146,8 @@ impl WriteTx {
     /// Deferred writes are sent as parts of one statement, which share one
     /// snapshot, so a part must not read what another writes: a write to a
     /// table that an earlier deferred part writes, or whose table cannot be
-    /// told, first sends those before it.
+    /// told, first sends those before it. So a deferred statement must read
+    /// no table but the one it writes (no subqueries on others).
     pub async fn defer(&self, stmt: sea_orm::Statement) -> Result<(), DbErr> {
         if self.tx.get_database_backend() != DbBackend::Postgres {
             return self.tx.execute_raw(stmt).await.map(|_| ());
@@ -162,6 +166,17 @@ impl WriteTx {
         }
         self.deferred.lock().expect("deferred writes").push(stmt);
         Ok(())
+    }
+
+    /// Records that this transaction holds the lock on a row (read with a
+    /// locking clause on PostgreSQL; SQLite's write transactions hold the
+    /// whole database), for writes that depend on it.
+    pub fn note_row_lock(&self, table: &'static str, id: uuid::Uuid) {
+        self.row_locks.lock().expect("row locks").push((table, id));
+    }
+
+    pub fn holds_row_lock(&self, table: &str, id: uuid::Uuid) -> bool {
+        self.row_locks.lock().expect("row locks").iter().any(|(t, i)| *t == table && *i == id)
     }
 
     /// Sends the deferred writes, as one statement, before anything else

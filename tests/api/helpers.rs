@@ -402,3 +402,29 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// Returns once a statement of this test's database waits for a row
+    /// lock (PostgreSQL), so a test can release the lock knowing the other
+    /// side got as far as wanting it. SQLite's writers queue in process,
+    /// where nothing shows it; there it gives the other side 300 ms.
+    pub async fn until_someone_waits_for_a_lock(&self) {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let db = self.state.db.conn();
+        if db.get_database_backend() != DbBackend::Postgres {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            return;
+        }
+        let sql = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap().unwrap();
+            if row.try_get::<i64>("", "n").unwrap() > 0 {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "nothing came to wait for the lock");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}

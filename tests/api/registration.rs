@@ -420,6 +420,48 @@ async fn an_objection_during_the_notice_stops_simplified_deregistration() {
 }
 
 #[tokio::test]
+async fn an_objection_arriving_while_a_reviewer_returns_the_application_waits_and_is_refused() {
+    // A reviewer's decision holds the application, then closes the notice;
+    // an objection takes them in the same order, so it waits rather than
+    // locking the notice first and deadlocking with the decision. It then
+    // finds the notice closed.
+    use greenchannel::{services::registration::ApplicationRecord, store};
+    use sea_orm::ActiveValue::Set;
+
+    let app = spawn_app().await;
+    let owner = Person::new("韩并发");
+    let (id, _, notice) = simplified_deregistration(&app, &owner).await;
+
+    let tx = app.state.db.write().await.unwrap();
+    let held = ApplicationRecord::load_locked(&tx, id.parse().unwrap()).await.unwrap().unwrap();
+    let objection = tokio::spawn({
+        let (base, client, notice) = (app.base.clone(), app.client.clone(), notice.clone());
+        async move {
+            client
+                .post(format!("{base}/api/v1/public/deregistration-notices/{notice}/objections"))
+                .json(&json!({ "name": "某供应商", "reason": "尚有货款未结清" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    app.until_someone_waits_for_a_lock().await;
+    assert!(store::notices::set_status(&tx, notice.parse().unwrap(), "open", "closed").await.unwrap());
+    let returned = store::applications::Changes { status: Set("returned".into()), ..Default::default() };
+    store::applications::update_locked(&tx, &held.row, returned).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let answer = objection.await.unwrap();
+    assert_eq!(answer.status().as_u16(), 409);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_state", "{body}");
+    let t = app.sign_in(&owner).await;
+    let view = app.get(&format!("/api/v1/applications/{id}"), &t).await;
+    assert_eq!(view.ok()["status"], "returned");
+    assert_eq!(view.body["deregistration_notice"]["status"], "closed");
+}
+
+#[tokio::test]
 async fn abnormal_enterprises_cannot_use_simplified_deregistration_and_revoked_ones_cannot_change() {
     let app = spawn_app().await;
     let owner = Person::new("蒋异常");
