@@ -123,6 +123,14 @@ pub struct Resp {
 }
 
 impl Resp {
+    async fn of(r: reqwest::Response) -> Resp {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, body, text }
+    }
+
     pub fn content_type(&self) -> &str {
         self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default()
     }
@@ -176,6 +184,31 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
+        Resp::of(self.builder(method, path, token, body, headers).send().await.expect("request")).await
+    }
+
+    /// As [`TestApp::request`], sent from a task of its own: for a request
+    /// that is to wait on something the test holds.
+    pub fn request_in_background(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> tokio::task::JoinHandle<Resp> {
+        let rb = self.builder(method, path, token, body, headers);
+        tokio::spawn(async move { Resp::of(rb.send().await.expect("request")).await })
+    }
+
+    fn builder(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
         let mut rb = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -186,12 +219,7 @@ impl TestApp {
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }
-        let r = rb.send().await.expect("request");
-        let status = r.status();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, body, text }
+        rb
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {

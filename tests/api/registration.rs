@@ -434,27 +434,20 @@ async fn an_objection_arriving_while_a_reviewer_returns_the_application_waits_an
 
     let tx = app.state.db.write().await.unwrap();
     let held = ApplicationRecord::load_locked(&tx, id.parse().unwrap()).await.unwrap().unwrap();
-    let objection = tokio::spawn({
-        let (base, client, notice) = (app.base.clone(), app.client.clone(), notice.clone());
-        async move {
-            client
-                .post(format!("{base}/api/v1/public/deregistration-notices/{notice}/objections"))
-                .json(&json!({ "name": "某供应商", "reason": "尚有货款未结清" }))
-                .send()
-                .await
-                .unwrap()
-        }
-    });
+    let objection = app.request_in_background(
+        Method::POST,
+        &format!("/api/v1/public/deregistration-notices/{notice}/objections"),
+        None,
+        Some(&json!({ "name": "某供应商", "reason": "尚有货款未结清" })),
+        &[],
+    );
     app.until_someone_waits_for_a_lock().await;
     assert!(store::notices::set_status(&tx, notice.parse().unwrap(), "open", "closed").await.unwrap());
     let returned = store::applications::Changes { status: Set("returned".into()), ..Default::default() };
     store::applications::update_locked(&tx, &held.row, returned).await.unwrap();
     tx.commit().await.unwrap();
 
-    let answer = objection.await.unwrap();
-    assert_eq!(answer.status().as_u16(), 409);
-    let body: serde_json::Value = answer.json().await.unwrap();
-    assert_eq!(body["code"], "invalid_state", "{body}");
+    objection.await.unwrap().problem(409, "invalid_state");
     let t = app.sign_in(&owner).await;
     let view = app.get(&format!("/api/v1/applications/{id}"), &t).await;
     assert_eq!(view.ok()["status"], "returned");

@@ -358,6 +358,18 @@ async fn my_applications_are_listed_newest_first_with_a_cursor() {
     app.get("/api/v1/applications?limit=1000", &token).await.problem(422, "validation_failed");
 }
 
+/// A signed draft whose premises are a street address (with its proof),
+/// which nothing but the application itself stops being submitted twice.
+async fn street_address_draft_signed(app: &TestApp, p: &Person) -> (String, String) {
+    let mut form = online_shop_form(p, None);
+    form["premises"] = json!([{ "kind": "address", "address": address(&format!("江南路{}号", &p.id_number[14..17])) }]);
+    let token = app.sign_in(p).await;
+    let id = app.post("/api/v1/applications", &token, &form).await.ok()["id"].as_str().unwrap().to_string();
+    app.attach(&token, &id, "premises_proof", tiny_pdf(), "application/pdf").await.ok();
+    app.sign_all(&id, &[p]).await;
+    (token, id)
+}
+
 #[tokio::test]
 async fn racing_submissions_of_one_application_submit_it_once() {
     // A phone that retries under new keys, and a second phone, at once. The
@@ -367,13 +379,7 @@ async fn racing_submissions_of_one_application_submit_it_once() {
     // Whether the submissions overlap is up to the scheduler; the test after
     // this one makes the wait certain.
     let app = spawn_app().await;
-    let p = Person::new("抢交");
-    let mut form = online_shop_form(&p, None);
-    form["premises"] = json!([{ "kind": "address", "address": address("江南路8号") }]);
-    let token = app.sign_in(&p).await;
-    let id = app.post("/api/v1/applications", &token, &form).await.ok()["id"].as_str().unwrap().to_string();
-    app.attach(&token, &id, "premises_proof", tiny_pdf(), "application/pdf").await.ok();
-    app.sign_all(&id, &[&p]).await;
+    let (token, id) = street_address_draft_signed(&app, &Person::new("抢交")).await;
     let results = futures::future::join_all((0..6).map(|_| app.submit(&token, &id))).await;
     let ok: Vec<_> = results.iter().filter(|r| r.status == 200).collect();
     assert_eq!(ok.len(), 1, "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
@@ -397,38 +403,24 @@ async fn a_submission_waits_for_another_holder_of_the_application_and_then_sees_
     use sea_orm::ActiveValue::Set;
 
     let app = spawn_app().await;
-    let p = Person::new("等锁");
-    let mut form = online_shop_form(&p, None);
-    form["premises"] = json!([{ "kind": "address", "address": address("江南路9号") }]);
-    let token = app.sign_in(&p).await;
-    let id = app.post("/api/v1/applications", &token, &form).await.ok()["id"].as_str().unwrap().to_string();
-    app.attach(&token, &id, "premises_proof", tiny_pdf(), "application/pdf").await.ok();
-    app.sign_all(&id, &[&p]).await;
+    let (token, id) = street_address_draft_signed(&app, &Person::new("等锁")).await;
 
     let tx = app.state.db.write().await.unwrap();
     let held = ApplicationRecord::load_locked(&tx, id.parse().unwrap()).await.unwrap().unwrap();
-    let submission = tokio::spawn({
-        let (base, client, token, id) = (app.base.clone(), app.client.clone(), token.clone(), id.clone());
-        async move {
-            client
-                .post(format!("{base}/api/v1/applications/{id}/submit"))
-                .bearer_auth(token)
-                .header("Idempotency-Key", "waits-for-the-lock")
-                .send()
-                .await
-                .unwrap()
-        }
-    });
+    let submission = app.request_in_background(
+        Method::POST,
+        &format!("/api/v1/applications/{id}/submit"),
+        Some(&token),
+        None,
+        &[("Idempotency-Key", "waits-for-the-lock")],
+    );
     app.until_someone_waits_for_a_lock().await;
     assert!(!submission.is_finished(), "the submission waits while the application is held");
     let withdrawn = store::applications::Changes { status: Set("withdrawn".into()), ..Default::default() };
     store::applications::update_locked(&tx, &held.row, withdrawn).await.unwrap();
     tx.commit().await.unwrap();
 
-    let answer = submission.await.unwrap();
-    assert_eq!(answer.status().as_u16(), 409);
-    let body: serde_json::Value = answer.json().await.unwrap();
-    assert_eq!(body["code"], "invalid_state", "{body}");
+    submission.await.unwrap().problem(409, "invalid_state");
     let shown = app.get(&format!("/api/v1/applications/{id}"), &token).await;
     assert_eq!(shown.ok()["status"], "withdrawn");
 }
