@@ -129,11 +129,14 @@ impl From<sea_orm::DbErr> for Error {
             | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(s)) => {
                 match &**s {
                     sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolClosed => true,
-                    // SQLSTATE class 08 (connection exception) and 57
+                    // SQLSTATE class 08 (connection exception), 57
                     // (operator intervention: 57P01 "terminating connection
-                    // due to administrator command" on a restart).
+                    // due to administrator command" on a restart) and 40
+                    // (transaction rollback: a deadlock victim, a
+                    // serialization failure), where the database has rolled
+                    // the transaction back and the same request may succeed.
                     sea_orm::sqlx::Error::Database(d) => {
-                        d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57"))
+                        d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57") || c.starts_with("40"))
                     }
                     _ => false,
                 }
@@ -170,6 +173,50 @@ mod tests {
         }
         let err = Error::from(DbErr::Query(RuntimeErr::SqlxError(Arc::new(sqlx::Error::RowNotFound))));
         assert_eq!((err.code, err.retry_after), (Code::Internal, None));
+    }
+
+    /// A database error with only a SQLSTATE, as a driver reports one.
+    #[derive(Debug)]
+    struct State(&'static str);
+    impl std::fmt::Display for State {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+    impl std::error::Error for State {}
+    impl sqlx::error::DatabaseError for State {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    #[test]
+    fn a_rolled_back_transaction_is_a_retryable_503_and_a_constraint_is_not() {
+        let with = |state| DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::Database(Box::new(State(state))))));
+        // Deadlock victim, serialization failure, server shutting down.
+        for state in ["40P01", "40001", "57P01", "08006"] {
+            let err = Error::from(with(state));
+            assert_eq!((err.code, err.retry_after), (Code::Unavailable, Some(1)), "{state}");
+        }
+        // Unique violation, check violation: the request itself is at fault.
+        for state in ["23505", "23514"] {
+            assert_eq!(Error::from(with(state)).code, Code::Internal, "{state}");
+        }
     }
 
     #[test]
