@@ -6,6 +6,11 @@
 //! trip is a measurable share of a request's cost there (BENCHMARKS.md).
 //! On SQLite, where a round trip is a function call, it is an ordinary
 //! write transaction.
+//!
+//! The same single statement carries a write transaction's deferred writes
+//! and audit events ([`super::WriteTx::defer`]): [`one_statement`] builds
+//! it for both, and [`written_table`] tells `defer` which parts might read
+//! each other.
 use entities::audit_event;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Statement, Value};
 
