@@ -8,8 +8,8 @@
 //! write transaction.
 //!
 //! The same single statement carries a write transaction's deferred writes
-//! and audit events ([`super::WriteTx::defer`]): [`one_statement`] builds
-//! it for both, and [`written_table`] tells `defer` which parts might read
+//! and audit events ([`super::WriteTx::defer`]): `one_statement` builds
+//! it for both, and `written_table` tells `defer` which parts might read
 //! each other.
 use entities::audit_event;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Statement, Value};
